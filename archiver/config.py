@@ -1,0 +1,138 @@
+"""Typed settings and the accounts file.
+
+Settings come, in order of precedence, from explicit arguments, environment variables
+(``ARCHIVER_*``; nested with ``__``, e.g. ``ARCHIVER_API_BASE__FACEBOOK``), a ``.env`` file and
+the defaults below. Platform tokens are never settings: each account names the environment
+variable that holds its token (``token_env``), read only when the account is captured.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from archiver.errors import ConfigError
+
+PLATFORMS = ("facebook", "instagram", "x", "youtube", "linkedin")
+
+DEFAULT_API_BASE = {
+    "facebook": "https://graph.facebook.com/v26.0",
+}
+
+
+class Settings(BaseSettings):
+    """Archive-wide settings; every field can be set as ``ARCHIVER_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARCHIVER_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    bucket: str = "social-archive"
+    """S3 bucket holding the archive; endpoint and keys come from the standard AWS_* variables."""
+    accounts_file: Path = Path("config/accounts.yaml")
+    """YAML file listing the organisation and its accounts."""
+    timezone: str = "Europe/Stockholm"
+    """Time zone that defines an archive day."""
+    recheck_days: int = 30
+    """How many days back each daily run re-checks for new comments, edits and deletions."""
+    full_sweep_weekday: int = 6
+    """Weekday (Monday=0) of the full sweep that re-checks every item; -1 turns it off."""
+    api_base: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_API_BASE))
+    """Base URL per platform, e.g. ``ARCHIVER_API_BASE__FACEBOOK`` for the sandbox."""
+    http_max_attempts: int = 8
+    """Attempts per request before a throttle or 5xx fails the account."""
+    http_backoff_initial: float = 2.0
+    """Seconds before the first retry; doubles on each further retry."""
+    http_backoff_max: float = 300.0
+    """Longest single wait between retries, in seconds."""
+    http_timeout: float = 60.0
+    """Seconds before a request is given up as failed (and retried)."""
+    pace_threshold: int = 75
+    """Usage percentage (from the usage headers) above which requests are slowed down."""
+    pace_max_sleep: float = 60.0
+    """Longest pause, in seconds, that pacing inserts between two requests."""
+
+
+class Account(BaseModel):
+    """One archived account, as listed in the accounts file."""
+
+    name: str
+    """Short name used in bucket keys, e.g. ``angelholm-fb``: lower case, digits, dashes."""
+    platform: Literal["facebook", "instagram", "x", "youtube", "linkedin"]
+    id: str
+    """The platform's id of the account (the Page id for Facebook)."""
+    display_name: str = ""
+    token_env: str
+    """Name of the environment variable that holds the account's access token."""
+    api_base: str | None = None
+    """Overrides the platform's base URL for this account only."""
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_key_safe(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", value):
+            raise ValueError("use lower-case letters, digits and dashes (at most 63), e.g. 'angelholm-fb'")
+        return value
+
+    def token(self) -> str:
+        """Return the access token from the environment, or raise ConfigError saying where to put it."""
+        value = os.environ.get(self.token_env, "").strip()
+        if not value:
+            raise ConfigError(
+                f"No access token for account '{self.name}' ({self.platform} {self.id}): "
+                f"set the environment variable {self.token_env}.",
+                account=self.name,
+            )
+        return value
+
+    def base_url(self, settings: Settings) -> str:
+        """Return the API base URL for this account (account override, then settings)."""
+        base = self.api_base or settings.api_base.get(self.platform)
+        if not base:
+            raise ConfigError(f"No API base URL for platform {self.platform}: set ARCHIVER_API_BASE__{self.platform.upper()}.")
+        return base.rstrip("/")
+
+
+class AccountsFile(BaseModel):
+    """The organisation and the accounts it archives."""
+
+    organisation: str
+    accounts: list[Account]
+    start_date: date | None = None
+    """First day to archive; days before it are not caught up."""
+
+
+def load_accounts(path: Path | None = None, settings: Settings | None = None) -> AccountsFile:
+    """Return the parsed accounts file, or raise ConfigError naming the file and the problem."""
+    path = path or (settings or Settings()).accounts_file
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Accounts file {path} not found: copy config/accounts.example.yaml there.") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"Accounts file {path} is not valid YAML: {error}") from None
+    try:
+        parsed = AccountsFile.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"Accounts file {path} is invalid:\n{error}") from None
+    names = [account.name for account in parsed.accounts]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigError(f"Accounts file {path} lists these names twice: {', '.join(duplicates)}")
+    return parsed
+
+
+def find_account(accounts: AccountsFile, name: str) -> Account:
+    """Return the account called ``name``, or raise ConfigError listing the known names."""
+    for account in accounts.accounts:
+        if account.name == name:
+            return account
+    known = ", ".join(a.name for a in accounts.accounts)
+    raise ConfigError(f"No account called '{name}' in the accounts file; known: {known}")
