@@ -96,7 +96,9 @@ class Account(BaseModel):
         """Return the API base URL for this account (account override, then settings)."""
         base = self.api_base or settings.api_base.get(self.platform)
         if not base:
-            raise ConfigError(f"No API base URL for platform {self.platform}: set ARCHIVER_API_BASE__{self.platform.upper()}.")
+            raise ConfigError(
+                f"No API base URL for platform {self.platform}: set ARCHIVER_API_BASE__{self.platform.upper()}."
+            )
         return base.rstrip("/")
 
 
@@ -115,7 +117,9 @@ def load_accounts(path: Path | None = None, settings: Settings | None = None) ->
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"Accounts file {path} not found: copy config/accounts.example.yaml there.") from None
+        raise ConfigError(
+            f"Accounts file {path} not found: copy config/accounts.example.yaml there."
+        ) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"Accounts file {path} is not valid YAML: {error}") from None
     try:

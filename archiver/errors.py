@@ -12,7 +12,7 @@ from __future__ import annotations
 class ArchiverError(Exception):
     """Root of all archiver errors; ``str(error)`` is a message an operator can act on."""
 
-    def __init__(self, message: str, **context: str | int | None) -> None:
+    def __init__(self, message: str, **context: str | int | float | None) -> None:
         super().__init__(message)
         self.message = message
         self.context = context
@@ -21,7 +21,7 @@ class ArchiverError(Exception):
         return (_rebuild, (type(self), self.message, self.context))
 
 
-def _rebuild(cls: type[ArchiverError], message: str, context: dict[str, str | int | None]) -> ArchiverError:
+def _rebuild(cls: type[ArchiverError], message: str, context: dict[str, str | int | float | None]) -> ArchiverError:
     return cls(message, **context)
 
 

@@ -26,6 +26,7 @@ RECORD_CLASSES: Final = ("upprättad", "inkommen")
 VISIBILITIES: Final = ("public", "hidden", "private")
 STATES: Final = ("present", "hidden", "deleted_at_source")
 
+
 def _field(name: str, type_: pa.DataType, nullable: bool = True, *, doc: str) -> pa.Field:
     """Return an Arrow field whose documentation travels in the Parquet metadata."""
     return pa.field(name, type_, nullable=nullable, metadata={"doc": doc})
@@ -36,7 +37,11 @@ ATTACHMENT_TYPE: Final = pa.struct(
         _field("type", pa.string(), doc="photo, video, file, sticker, share, link, …"),
         _field("source_url", pa.string(), doc="URL the platform gave, tokens removed"),
         _field("media_sha256", pa.string(), doc="sha256 of the downloaded bytes; null if not fetched"),
-        _field("media_key", pa.string(), doc="bucket key media/sha256/{ab}/{sha256}; null if not fetched"),
+        _field(
+            "media_key",
+            pa.string(),
+            doc="bucket key media/sha256/{ab}/{sha256}; null if not fetched",
+        ),
         _field("mime", pa.string(), doc="MIME type of the downloaded bytes"),
         _field("size", pa.int64(), doc="size in bytes of the downloaded bytes"),
         _field("title", pa.string(), doc="name or title of the attachment, if any"),
@@ -44,7 +49,6 @@ ATTACHMENT_TYPE: Final = pa.struct(
 )
 
 TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
-
 
 
 ITEM_SCHEMA: Final = pa.schema(
@@ -68,7 +72,12 @@ ITEM_SCHEMA: Final = pa.schema(
         _field("visibility", pa.string(), nullable=False, doc="public, hidden or private"),
         _field("state", pa.string(), nullable=False, doc="present, hidden or deleted_at_source"),
         _field("version", pa.int32(), nullable=False, doc="1 for the first version, then +1"),
-        _field("content_sha256", pa.string(), nullable=False, doc="hash of text, attachments, visibility, state"),
+        _field(
+            "content_sha256",
+            pa.string(),
+            nullable=False,
+            doc="hash of text, attachments, visibility, state",
+        ),
         _field("first_seen_at", TIMESTAMP, nullable=False, doc="when the archive first saw the item"),
         _field("observed_at", TIMESTAMP, nullable=False, doc="when this version was observed"),
         _field("run_id", pa.string(), nullable=False, doc="the capture run that recorded this version"),

@@ -3,8 +3,8 @@
 A connector has two halves:
 
 * ``capture``: talk to the platform for one account and one day through the shared HTTP layer,
-  which records every exchange in the run's WARC file. It returns nothing but raises typed
-  errors; what was fetched is in the WARC.
+  which records every exchange in the run's WARC file; it returns the successful responses
+  and raises typed errors.
 * ``parse``: a pure function from one raw response body (and the URL it came from, if known) to
   *observations*: the items the body shows, in the item model's shape but without the
   versioning and provenance fields, which the normalise stage adds.
@@ -13,12 +13,13 @@ A connector has two halves:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 if TYPE_CHECKING:
     from archiver.config import Account, Settings
-    from archiver.http import ApiClient
+    from archiver.http import ApiClient, Response
 
 
 class Attachment(TypedDict, total=False):
@@ -67,13 +68,24 @@ class CaptureWindow(TypedDict):
     """End of the archive day (exclusive), UTC."""
 
 
-class Connector(Protocol):
-    """What the pipeline needs from a platform module."""
+class CaptureFunction(Protocol):
+    """Fetches everything in a window for one account; every exchange lands in the client's WARC."""
+
+    def __call__(
+        self, client: ApiClient, account: Account, window: CaptureWindow, settings: Settings
+    ) -> list[Response]: ...
+
+
+class ParseFunction(Protocol):
+    """Yields the observations in one decoded JSON body; raises ParseError if it is not understood."""
+
+    def __call__(self, url: str | None, body: Any, account_id: str | None) -> Iterator[Observation]: ...
+
+
+@dataclass(frozen=True)
+class Connector:
+    """What the pipeline needs from a platform: its name, its capture and its parser."""
 
     platform: str
-
-    def capture(self, client: ApiClient, account: Account, window: CaptureWindow, settings: Settings) -> None:
-        """Fetch everything in ``window`` for ``account``; every exchange lands in the client's WARC."""
-
-    def parse(self, url: str | None, body: Any, account_id: str | None) -> Iterator[Observation]:
-        """Yield the observations in one decoded JSON body; raise ParseError if it is not understood."""
+    capture: CaptureFunction
+    parse: ParseFunction

@@ -1,0 +1,92 @@
+"""Manifests: every object a run wrote, hash-chained per account.
+
+Each run ends with a manifest at ``manifests/{yyyy}/{mm}/{dd}/{run}.json`` listing every object
+it wrote (key, version id, sha256, size) and naming the account's previous manifest with its
+sha256, so an auditor can walk each account's chain back to its first run and notice any
+manifest that was removed or altered. Runs of one account are serial (Airflow's
+``max_active_runs=1`` and the command line run accounts one by one), so the newest manifest of
+an account, by the start time in its run id, is the head of its chain.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from archiver import __version__
+from archiver.runs import RunRecord, account_of_run, manifest_key
+from archiver.storage import Bucket, sha256_hex
+
+FORMAT = "social-archive-manifest/1"
+MANIFEST_PREFIX = "manifests/"
+
+
+def seal_run(bucket: Bucket, run: RunRecord) -> RunRecord:
+    """Write the run's manifest, chained to the account's previous one; return the updated run.
+
+    A skipped run (the day was already archived) writes nothing.
+    """
+    if run.get("status") == "skipped":
+        return run
+    head = chain_head(bucket, run["account"])
+    status = "failed" if run.get("status") == "failed" else "complete"
+    manifest = {
+        "format": FORMAT,
+        "run_id": run["run_id"],
+        "account": run["account"],
+        "platform": run["platform"],
+        "account_id": run["account_id"],
+        "day": run["day"],
+        "status": status,
+        "error": run.get("error"),
+        "window": run.get("window"),
+        "started_at": run.get("started_at"),
+        "sealed_at": datetime.now(UTC).isoformat(),
+        "software": {"name": "social-archiver", "version": __version__},
+        "counts": run.get("counts", {}),
+        "requests": run.get("requests", {}),
+        "sequence": (head["sequence"] + 1) if head else 1,
+        "previous": head["ref"] if head else None,
+        "objects": sorted(run.get("objects", []), key=lambda o: (o["key"], o.get("version_id") or "")),
+    }
+    data = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+    stored = bucket.put(manifest_key(run["day"], run["run_id"]), data, "application/json")
+    sealed = RunRecord(**run)
+    sealed["status"] = status
+    sealed["manifest"] = stored.to_dict()
+    return sealed
+
+
+def chain_head(bucket: Bucket, account: str) -> dict[str, Any] | None:
+    """Return the newest manifest of ``account`` as ``{"ref": {key, version_id, sha256}, "sequence"}``,
+    or None when the account has none yet."""
+    keys = [
+        entry.key
+        for entry in bucket.list(MANIFEST_PREFIX)
+        if _run_of(entry.key) and account_of_run(_run_of(entry.key)) == account
+    ]
+    if not keys:
+        return None
+    newest = max(keys, key=lambda key: _run_of(key).rsplit("_", 1)[1])
+    head = bucket.client.head_object(Bucket=bucket.name, Key=newest)
+    data = bucket.get(newest, head.get("VersionId"))
+    manifest = json.loads(data)
+    ref = {"key": newest, "version_id": head.get("VersionId"), "sha256": sha256_hex(data)}
+    return {"ref": ref, "sequence": int(manifest.get("sequence", 0))}
+
+
+def completed_run(bucket: Bucket, account: str, day: str) -> str | None:
+    """Return the key of a complete manifest of ``account`` for ``day``, or None."""
+    prefix = f"{MANIFEST_PREFIX}{day[:4]}/{day[5:7]}/{day[8:10]}/{account}_"
+    for entry in bucket.list(prefix):
+        if account_of_run(_run_of(entry.key)) != account:
+            continue
+        if json.loads(bucket.get(entry.key)).get("status") == "complete":
+            return entry.key
+    return None
+
+
+def _run_of(key: str) -> str:
+    name = key.rsplit("/", 1)[-1]
+    return name[: -len(".json")] if name.endswith(".json") and "_" in name else ""

@@ -1,0 +1,155 @@
+"""The normalise stage: a run's WARC file in, new item versions out (Parquet under ``items/``).
+
+Normalising reads only the raw evidence, so any day can be normalised again from ``raw/``. A
+response that cannot be parsed is quarantined (its raw bytes and the error go to
+``quarantine/``) and the rest of the day goes on. Running it twice writes nothing the second
+time: only content that differs from the item's latest version becomes a row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from archiver.connectors import get_connector
+from archiver.connectors.base import Connector, Observation
+from archiver.errors import ParseError
+from archiver.itemstore import latest_versions, read_account_items, write_items
+from archiver.runs import RunRecord, quarantine_key, window_from_dict
+from archiver.storage import Bucket
+from archiver.versions import RunContext, new_versions, tombstones
+from archiver.warc import Exchange, read_exchanges, read_warcinfo
+
+log = logging.getLogger(__name__)
+
+MediaInfo = dict[str, Any]
+
+
+@dataclass
+class ParsedRun:
+    """What one WARC file holds, parsed: observations with provenance, media, problems."""
+
+    observations: dict[str, tuple[Observation, dict[str, Any]]] = field(default_factory=dict)
+    media: dict[str, MediaInfo] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+def normalise_run(bucket: Bucket, run: RunRecord) -> RunRecord:
+    """Turn a captured run's WARC into new item versions; return the run with its new objects."""
+    if run.get("status") != "captured":
+        return run
+    data = bucket.get(str(run["warc_key"]))
+    info = read_warcinfo(data)
+    parsed = parse_exchanges(
+        get_connector(run["platform"]),
+        read_exchanges(data),
+        run["account_id"],
+        str(run["warc_key"]),
+    )
+    _attach_media(parsed)
+    context = RunContext(
+        run_id=run["run_id"],
+        observed_at=datetime.fromisoformat(info.get("started_at") or run["started_at"]).astimezone(UTC),
+        window=window_from_dict(info.get("window") or run["window"]),
+        warc_key=str(run["warc_key"]),
+    )
+    latest = latest_versions(read_account_items(bucket, run["platform"], run["account"]))
+    rows = new_versions(parsed.observations.values(), latest, context)
+    rows += tombstones(latest, set(parsed.observations), context)
+    result = RunRecord(**run)
+    result["objects"] = list(run.get("objects", []))
+    if rows:
+        stored = write_items(bucket, rows, run["platform"], run["account"], run["day"], run["run_id"])
+        result["objects"].append(stored.to_dict())
+    result["objects"] += _quarantine(bucket, run, parsed.problems)
+    result["counts"] = {**run.get("counts", {}), **_counts(rows, parsed)}
+    result["status"] = "normalised"
+    return result
+
+
+def parse_exchanges(
+    connector: Connector, exchanges: Iterator[Exchange], account_id: str, warc_key: str
+) -> ParsedRun:
+    """Return the observations (first sighting per item wins), media and problems of a WARC."""
+    parsed = ParsedRun()
+    for exchange in exchanges:
+        if not exchange.content_type.startswith("application/json"):
+            if 200 <= exchange.status < 300:
+                parsed.media[exchange.url] = {
+                    "media_sha256": exchange.body_sha256,
+                    "mime": exchange.content_type.split(";")[0],
+                    "size": len(exchange.body),
+                }
+            continue
+        if exchange.status >= 400:
+            continue
+        provenance = {
+            "raw_ref": f"{warc_key}#{exchange.record_id}",
+            "raw_sha256": exchange.body_sha256,
+        }
+        try:
+            for observation in connector.parse(exchange.url, json.loads(exchange.body), account_id):
+                parsed.observations.setdefault(observation["item_key"], (observation, provenance))
+        except (ValueError, ParseError) as error:
+            parsed.problems.append(_problem(exchange, error))
+    return parsed
+
+
+def _problem(exchange: Exchange, error: Exception) -> dict[str, Any]:
+    log.error("quarantined response %s from %s: %s", exchange.record_id, exchange.url, error)
+    return {
+        "record_id": exchange.record_id,
+        "url": exchange.url,
+        "error": f"{type(error).__name__}: {error}",
+        "body_sha256": exchange.body_sha256,
+        "body": exchange.body,
+        "what_to_do": "The raw bytes are kept here and in the run's WARC file; fix the parser and run "
+        "`archiver normalise-run` for this run again.",
+    }
+
+
+def _attach_media(parsed: ParsedRun) -> None:
+    from archiver.media import media_key
+
+    for observation, _ in parsed.observations.values():
+        for attachment in observation["attachments"]:
+            info = parsed.media.get(str(attachment.get("source_url")))
+            if info:
+                attachment.update(info)  # type: ignore[typeddict-item]
+                attachment["media_key"] = media_key(info["media_sha256"])
+
+
+def _quarantine(bucket: Bucket, run: RunRecord, problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    written = []
+    for number, problem in enumerate(problems, start=1):
+        body = problem.pop("body")
+        key = quarantine_key(run["platform"], run["account"], run["day"], run["run_id"], f"{number:04d}.body")
+        written.append(bucket.put(key, body).to_dict())
+        problem["body_key"] = key
+    if problems:
+        report = {"run_id": run["run_id"], "warc_key": run["warc_key"], "problems": problems}
+        data = json.dumps(report, ensure_ascii=False, indent=1).encode("utf-8")
+        key = quarantine_key(run["platform"], run["account"], run["day"], run["run_id"], "report.json")
+        written.append(bucket.put(key, data, "application/json").to_dict())
+    return written
+
+
+def _counts(rows: list[dict[str, Any]], parsed: ParsedRun) -> dict[str, int]:
+    counts = {
+        "observed": len(parsed.observations),
+        "versions": len(rows),
+        "quarantined": len(parsed.problems),
+    }
+    for row in rows:
+        label = (
+            "tombstones"
+            if row["state"] == "deleted_at_source"
+            else ("new" if row["version"] == 1 else "changed")
+        )
+        counts[label] = counts.get(label, 0) + 1
+        counts[f"kind_{row['kind']}"] = counts.get(f"kind_{row['kind']}", 0) + 1
+    return counts

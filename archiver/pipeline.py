@@ -1,0 +1,83 @@
+"""The daily archive as plain calls: one function per stage, taking and returning small values.
+
+These are what the Airflow tasks and the ``archiver`` command call. Each builds its settings
+and bucket from the environment, so a task passes only an account name, a day and run records
+(keys and counts, never item data).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from archiver.capture import capture_account
+from archiver.config import Settings, find_account, load_accounts
+from archiver.errors import ArchiverError
+from archiver.manifest import seal_run
+from archiver.normalise import normalise_run
+from archiver.runs import RunRecord
+from archiver.storage import Bucket
+
+log = logging.getLogger(__name__)
+
+
+def account_names(settings: Settings | None = None) -> list[str]:
+    """Return the names of the accounts in the accounts file, in file order."""
+    return [account.name for account in load_accounts(settings=settings or Settings()).accounts]
+
+
+def capture(account: str, day: str, *, force: bool = False, settings: Settings | None = None) -> RunRecord:
+    """Capture one account's day; return its run record (raises when the platform cannot be read)."""
+    settings = settings or Settings()
+    found = find_account(load_accounts(settings=settings), account)
+    return capture_account(Bucket(settings.bucket), found, date.fromisoformat(day), settings, force=force)
+
+
+def normalise(run: RunRecord, *, settings: Settings | None = None) -> RunRecord:
+    """Normalise a captured run into item versions; return the run with its new objects."""
+    settings = settings or Settings()
+    return normalise_run(Bucket(settings.bucket), run)
+
+
+def seal(run: RunRecord, *, settings: Settings | None = None) -> RunRecord:
+    """Write the run's manifest; return the run with the manifest's key and version."""
+    settings = settings or Settings()
+    return seal_run(Bucket(settings.bucket), run)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one account's day went."""
+
+    account: str
+    day: str
+    status: str
+    error: str | None
+    run: RunRecord | None
+
+
+def archive_day(
+    day: date, *, accounts: list[str] | None = None, force: bool = False, settings: Settings | None = None
+) -> list[Outcome]:
+    """Archive every (or the named) account for ``day``; one failing account never stops the others."""
+    settings = settings or Settings()
+    outcomes = []
+    for name in accounts or account_names(settings):
+        try:
+            run = seal(normalise(capture(name, day.isoformat(), force=force, settings=settings), settings=settings), settings=settings)
+            outcomes.append(Outcome(name, day.isoformat(), run["status"], None, run))
+        except ArchiverError as error:
+            log.error("%s", error)
+            outcomes.append(Outcome(name, day.isoformat(), "failed", str(error), None))
+    return outcomes
+
+
+def archive_days(
+    first: date, days: int, *, accounts: list[str] | None = None, force: bool = False, settings: Settings | None = None
+) -> list[Outcome]:
+    """Archive ``days`` consecutive days from ``first``; return every account's outcome per day."""
+    outcomes: list[Outcome] = []
+    for offset in range(days):
+        outcomes += archive_day(first + timedelta(days=offset), accounts=accounts, force=force, settings=settings)
+    return outcomes

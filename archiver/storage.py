@@ -1,0 +1,127 @@
+"""The archive bucket: every read and write of the archive goes through :class:`Bucket`.
+
+Every PUT sends a SHA-256 checksum, which the server checks against the bytes it received, and
+returns a :class:`StoredObject` (key, version id, sha256, size) for the run's manifest. The
+endpoint and keys come from the standard ``AWS_*`` environment variables, so the same code runs
+against the embedded SeaweedFS, AWS S3 or any other S3 server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from archiver.errors import StorageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object version written to the bucket, as a manifest lists it."""
+
+    key: str
+    version_id: str | None
+    sha256: str
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the object as a JSON-able dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    """One key as listed in the bucket (its current version)."""
+
+    key: str
+    size: int
+    last_modified: datetime
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the lower-case hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class Bucket:
+    """The archive bucket, opened with the identity in the environment."""
+
+    def __init__(self, name: str, client: S3Client | None = None) -> None:
+        self.name = name
+        self._client = client
+
+    @cached_property
+    def client(self) -> S3Client:
+        """Return the boto3 S3 client, created on first use from the ``AWS_*`` environment."""
+        if self._client is not None:
+            return self._client
+        config = Config(
+            retries={"max_attempts": 5, "mode": "standard"},
+            s3={"addressing_style": "path"},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        )
+        return boto3.client("s3", config=config)
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> StoredObject:
+        """Write ``data`` at ``key`` with a SHA-256 checksum; return what was stored."""
+        digest = hashlib.sha256(data).digest()
+        try:
+            answer = self.client.put_object(
+                Bucket=self.name,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                ChecksumSHA256=base64.b64encode(digest).decode("ascii"),
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise StorageError(f"Could not write s3://{self.name}/{key}: {error}", key=key) from error
+        return StoredObject(key, answer.get("VersionId"), digest.hex(), len(data))
+
+    def put_if_absent(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> StoredObject | None:
+        """Write ``data`` unless ``key`` already exists; return what was written, or None if it existed."""
+        if self.exists(key):
+            return None
+        return self.put(key, data, content_type)
+
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        """Return the bytes at ``key`` (the given version, or the current one)."""
+        extra: dict[str, str] = {"VersionId": version_id} if version_id else {}
+        try:
+            answer = self.client.get_object(Bucket=self.name, Key=key, **extra)  # type: ignore[arg-type]
+            return answer["Body"].read()
+        except (ClientError, BotoCoreError) as error:
+            raise StorageError(f"Could not read s3://{self.name}/{key}: {error}", key=key) from error
+
+    def exists(self, key: str) -> bool:
+        """Return whether ``key`` has a current version."""
+        try:
+            self.client.head_object(Bucket=self.name, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StorageError(f"Could not check s3://{self.name}/{key}: {error}", key=key) from error
+        return True
+
+    def list(self, prefix: str) -> Iterator[ListedObject]:
+        """Yield every key under ``prefix`` in key order."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.name, Prefix=prefix):
+                for entry in page.get("Contents", []):
+                    yield ListedObject(entry["Key"], entry["Size"], entry["LastModified"])
+        except (ClientError, BotoCoreError) as error:
+            raise StorageError(f"Could not list s3://{self.name}/{prefix}: {error}") from error

@@ -1,0 +1,73 @@
+"""Daily archive of every configured social media account.
+
+Runs at 02:00 Europe/Stockholm for the previous day, catching up missed days one at a time.
+Each account is a mapped branch (capture -> normalise -> seal), so one failing account (say, an
+expired token) fails only its own branch. Every task is one call into ``archiver.pipeline`` and
+passes run records (keys and counts), never item data. Nothing here reads files or the network
+at parse time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task, task_group
+
+TIMEZONE = "Europe/Stockholm"
+
+
+def _archive_day() -> str:
+    """Return the archive day of the running DAG run: the Stockholm date its data interval starts."""
+    context = get_current_context()
+    start = context["data_interval_start"] or context["logical_date"]
+    return str(pendulum.instance(start).in_timezone(TIMEZONE).date().isoformat())
+
+
+@dag(
+    dag_id="social_media_archive",
+    # a data interval per day, [D 02:00, D+1 02:00): the run after midnight archives day D
+    schedule=CronDataIntervalTimetable("0 2 * * *", timezone=TIMEZONE),
+    start_date=pendulum.datetime(2026, 11, 1, tz=TIMEZONE),
+    catchup=True,
+    max_active_runs=1,
+    tags=["archive", "daily"],
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=10)},
+    doc_md=__doc__,
+)
+def social_media_archive() -> None:
+    """Wire the daily archive: list accounts, then capture, normalise and seal each one."""
+
+    @task
+    def list_accounts() -> list[str]:
+        from archiver.pipeline import account_names
+
+        return account_names()
+
+    @task_group
+    def archive_account(account: str) -> None:
+        @task(retries=0)
+        def capture(account: str) -> dict[str, Any]:
+            from archiver.pipeline import capture as capture_day
+
+            return dict(capture_day(account, _archive_day()))
+
+        @task
+        def normalise(run: dict[str, Any]) -> dict[str, Any]:
+            from archiver.pipeline import normalise as normalise_run
+
+            return dict(normalise_run(run))  # type: ignore[arg-type]
+
+        @task
+        def seal(run: dict[str, Any]) -> dict[str, Any]:
+            from archiver.pipeline import seal as seal_run
+
+            return dict(seal_run(run))  # type: ignore[arg-type]
+
+        seal(normalise(capture(account)))
+
+    archive_account.expand(account=list_accounts())
+
+
+social_media_archive()
