@@ -136,7 +136,7 @@ class ApiClient:
     def _send(self, url: str, params: dict[str, str]) -> tuple[httpx.Response, RecordedResponse]:
         self.stats.requests += 1
         try:
-            answer = self._http.get(url, params=params)
+            answer = self._http.get(url, params=params or None)
         except httpx.TransportError as error:
             self.stats.server_errors += 1
             raise ServerError(
@@ -157,7 +157,6 @@ class ApiClient:
 
     def _api_once(self, url: str, params: dict[str, str]) -> Response:
         answer, recorded = self._send(url, params)
-        self._pace(answer.headers)
         if answer.status_code >= 500:
             self.stats.server_errors += 1
             raise ServerError(
@@ -166,6 +165,7 @@ class ApiClient:
         body = answer.content
         if answer.status_code >= 400:
             self._raise_api_error(answer.status_code, body, answer.headers)
+        self._pace(answer.headers)
         return self._response(answer, recorded)
 
     def _media_once(self, url: str) -> Response:

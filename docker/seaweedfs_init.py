@@ -94,27 +94,45 @@ def load_identities(path: Path) -> dict[str, Identity]:
 
 
 def check_grants(identities: dict[str, Identity], bucket: str, archiver_key: str | None) -> list[str]:
-    """Return warnings about grants that do not name ``bucket``; raise InitError on a key mismatch."""
+    """Raise InitError if a documented grant is missing; return warnings about extra grants."""
     if archiver_key and identities["archiver"].access_key != archiver_key:
         raise InitError(
             "AWS_ACCESS_KEY_ID in .env is not the access key of the 'archiver' identity in "
             "docker/seaweedfs/s3.json: make them the same and run `docker compose up -d` again."
         )
-    warnings = []
-    expected = {
-        "archiver": {f"Read:{bucket}", f"Write:{bucket}", f"List:{bucket}"},
-        "registrar": {f"Read:{bucket}", f"List:{bucket}", f"Write:{bucket}/releases/*"},
-        "auditor": {f"Read:{bucket}", f"List:{bucket}"},
+    lock_reads = {
+        f"GetObjectRetention:{bucket}",
+        f"GetObjectLegalHold:{bucket}",
+        f"GetBucketObjectLockConfiguration:{bucket}",
     }
-    for name, grants in expected.items():
-        missing = sorted(grants - set(identities[name].actions))
-        if missing:
-            warnings.append(f"identity '{name}' lacks {', '.join(missing)} (bucket is '{bucket}')")
-    for name in ("registrar", "auditor"):
-        broad = [a for a in identities[name].actions if a in ("Admin", "Write") or a.startswith("Admin:")]
-        broad += [a for a in identities[name].actions if a == f"Write:{bucket}"]
+    expected = {
+        "archiver": {f"Read:{bucket}", f"List:{bucket}", f"Write:{bucket}"} | lock_reads,
+        "registrar": {f"Read:{bucket}", f"List:{bucket}", f"Write:{bucket}/releases/*"} | lock_reads,
+        "auditor": {f"Read:{bucket}", f"List:{bucket}"} | lock_reads,
+    }
+    allowed_writes = {"archiver": {f"Write:{bucket}"}, "registrar": {f"Write:{bucket}/releases/*"}}
+    missing = [
+        f"'{name}' lacks {', '.join(sorted(grants - set(identities[name].actions)))}"
+        for name, grants in expected.items()
+        if grants - set(identities[name].actions)
+    ]
+    if missing:
+        raise InitError(
+            f"The identities in docker/seaweedfs/s3.json do not grant what bucket '{bucket}' "
+            f"needs: {'; '.join(missing)}. Compare with docker/seaweedfs/s3.example.json."
+        )
+    warnings = []
+    for name in expected:
+        actions = identities[name].actions
+        broad = [
+            action
+            for action in actions
+            if action.split(":")[0] in ("Admin", "Write", "WriteAcp", "Tagging", "DeleteBucket")
+            and action not in allowed_writes.get(name, set())
+        ]
+        broad += [action for action in actions if action.split(":")[0].startswith("Put")]
         if broad:
-            warnings.append(f"identity '{name}' has broader grants than documented: {', '.join(broad)}")
+            warnings.append(f"identity '{name}' has more grants than documented: {', '.join(broad)}")
     return warnings
 
 

@@ -173,6 +173,28 @@ def wait_until_healthy(
     )
 
 
+def start_healthy(
+    argv: Sequence[str],
+    check: Callable[[], bool],
+    *,
+    what: str,
+    log_path: Path,
+    pid_file: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 30.0,
+) -> int:
+    """Spawn ``argv`` and return its PID once ``check()`` holds; if it never does, stop it and raise StackError."""
+    pid = spawn(argv, log_path=log_path, pid_file=pid_file, env=env, cwd=cwd)
+    try:
+        wait_until_healthy(check, pid=pid, what=what, log_path=log_path, timeout=timeout)
+    except BaseException:
+        stop_pid(pid)
+        pid_file.unlink(missing_ok=True)
+        raise
+    return pid
+
+
 def _signal(pid: int, signum: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         try:

@@ -11,6 +11,7 @@ unsigned reads and writes, so Object Lock cannot be sidestepped through them.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sysconfig
 from pathlib import Path
@@ -26,8 +27,7 @@ from archiver.stack.processes import (
     LOOPBACK,
     free_ports,
     port_is_free,
-    spawn,
-    wait_until_healthy,
+    start_healthy,
 )
 from archiver.stack.state import Credential, StackKeys, StackPaths, WeedPorts, dump_json, write_private
 
@@ -40,6 +40,9 @@ WEED_MARKER = "weed"
 WEED_NAME = "seaweedfs"
 LOCK_READ_ACTIONS = ("GetObjectRetention", "GetObjectLegalHold", "GetBucketObjectLockConfiguration")
 """Object Lock read actions; SeaweedFS checks them apart from ``Read``, so the identities get them too."""
+GRPC_PORT_OFFSET = 10000
+ADMIN_PORT_MIN = 20000
+ADMIN_PORT_MAX = 65535 - GRPC_PORT_OFFSET
 
 
 def weed_binary() -> str:
@@ -81,30 +84,56 @@ def identities_config(keys: StackKeys, bucket: str) -> dict[str, object]:
     return {"identities": identities}
 
 
+def _admin_port_pair(taken: set[int]) -> tuple[int, int]:
+    """Return free ports (p, p + 10000): the mini's maintenance worker dials admin + 10000 for gRPC."""
+    for _ in range(200):
+        port = secrets.randbelow(ADMIN_PORT_MAX - ADMIN_PORT_MIN) + ADMIN_PORT_MIN
+        pair = (port, port + GRPC_PORT_OFFSET)
+        if not taken.intersection(pair) and all(port_is_free(candidate) for candidate in pair):
+            return pair
+    raise StackError(
+        "Found no two free loopback ports 10000 apart for the SeaweedFS admin server; free some ports."
+    )
+
+
 def allocate_ports(previous: WeedPorts | None = None) -> WeedPorts:
     """Return the previous ports if all are still free, else a fresh set of free loopback ports."""
     if previous is not None and all(port_is_free(port) for port in previous.all()):
         return previous
-    names = list(WeedPorts.model_fields)
-    return WeedPorts(**dict(zip(names, free_ports(len(names)), strict=True)))
+    names = [name for name in WeedPorts.model_fields if not name.startswith("admin")]
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
+    admin, admin_grpc = _admin_port_pair(set(ports.values()))
+    return WeedPorts(**ports, admin=admin, admin_grpc=admin_grpc)
 
 
 def weed_command(binary: str, paths: StackPaths, ports: WeedPorts) -> list[str]:
     """Return the full ``weed mini`` command line for this stack."""
     return [
-        binary, "mini",
+        binary,
+        "mini",
         f"-dir={paths.data_dir}",
-        f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}", f"-metricsIp={LOOPBACK}",
-        f"-master.port={ports.master}", f"-master.port.grpc={ports.master_grpc}",
-        f"-volume.port={ports.volume}", f"-volume.port.grpc={ports.volume_grpc}",
-        f"-filer.port={ports.filer}", f"-filer.port.grpc={ports.filer_grpc}",
-        f"-s3.port={ports.s3}", f"-s3.port.grpc={ports.s3_grpc}",
-        f"-admin.port={ports.admin}", f"-admin.port.grpc={ports.admin_grpc}",
-        "-s3.port.iceberg=0", "-s3.port.lance=0",
-        "-admin.ui=false", "-webdav=false",
+        f"-ip={LOOPBACK}",
+        f"-ip.bind={LOOPBACK}",
+        f"-metricsIp={LOOPBACK}",
+        f"-master.port={ports.master}",
+        f"-master.port.grpc={ports.master_grpc}",
+        f"-volume.port={ports.volume}",
+        f"-volume.port.grpc={ports.volume_grpc}",
+        f"-filer.port={ports.filer}",
+        f"-filer.port.grpc={ports.filer_grpc}",
+        f"-s3.port={ports.s3}",
+        f"-s3.port.grpc={ports.s3_grpc}",
+        f"-admin.port={ports.admin}",
+        f"-admin.port.grpc={ports.admin_grpc}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-admin.ui=false",
+        "-webdav=false",
         "-master.telemetry=false",
+        "-volume.preStopSeconds=0",
         f"-s3.config={paths.s3_config}",
-        "-s3.autoCreateBucket=false", "-s3.allowDeleteBucketNotEmpty=false",
+        "-s3.autoCreateBucket=false",
+        "-s3.allowDeleteBucketNotEmpty=false",
     ]
 
 
@@ -137,16 +166,15 @@ def start_weed(paths: StackPaths, ports: WeedPorts, keys: StackKeys, bucket: str
     # weed mini saves the flags it ran with to mini.options and reloads them on the next start
     # unless flags are given; remove it so the command line below is the whole truth.
     (paths.data_dir / "mini.options").unlink(missing_ok=True)
-    log_path = paths.log_file(WEED_NAME)
-    pid = spawn(
+    return start_healthy(
         weed_command(weed_binary(), paths, ports),
-        log_path=log_path,
+        lambda: weed_healthy(ports),
+        what="SeaweedFS (weed mini)",
+        log_path=paths.log_file(WEED_NAME),
         pid_file=paths.pid_file(WEED_NAME),
         env=weed_environment(keys),
         cwd=paths.data_dir,
     )
-    wait_until_healthy(lambda: weed_healthy(ports), pid=pid, what="SeaweedFS (weed mini)", log_path=log_path)
-    return pid
 
 
 def s3_client(endpoint_url: str, credential: Credential, region: str = DEFAULT_REGION) -> S3Client:

@@ -129,10 +129,14 @@ class WorldOptions(BaseModel):
     def cli_args(self) -> list[str]:
         """Return the options as ``python -m archiver.sandbox`` arguments."""
         return [
-            "--seed", str(self.seed),
-            "--accounts", str(self.accounts),
-            "--items-per-day", str(self.items_per_day),
-            "--start-date", self.start_date.isoformat(),
+            "--seed",
+            str(self.seed),
+            "--accounts",
+            str(self.accounts),
+            "--items-per-day",
+            str(self.items_per_day),
+            "--start-date",
+            self.start_date.isoformat(),
         ]
 
 
@@ -209,8 +213,9 @@ def _new_keys() -> StackKeys:
     upper = string.ascii_uppercase + string.digits
     mixed = string.ascii_letters + string.digits
     identities = {
-        name: Credential(access_key=f"AK{name.upper()[:4]}{_random_token(14, upper)}",
-                         secret_key=_random_token(40, mixed))
+        name: Credential(
+            access_key=f"AK{name.upper()[:4]}{_random_token(14, upper)}", secret_key=_random_token(40, mixed)
+        )
         for name in IDENTITIES
     }
     jwt = {name: _random_token(48, mixed) for name in ("signing", "signing_read", "filer", "filer_read")}
@@ -232,8 +237,10 @@ def load_or_create_keys(paths: StackPaths) -> StackKeys:
         ) from None
     missing = [name for name in IDENTITIES if name not in keys.identities]
     if missing:
-        raise StackError(f"The keys file {paths.keys_file} lacks the identities {', '.join(missing)}: "
-                         "start afresh in an empty stack directory.")
+        raise StackError(
+            f"The keys file {paths.keys_file} lacks the identities {', '.join(missing)}: "
+            "start afresh in an empty stack directory."
+        )
     return keys
 
 

@@ -47,9 +47,11 @@ class Anchor(NamedTuple):
 
 @dataclass(slots=True)
 class Context:
-    """What is known about the body being parsed: whose account it belongs to."""
+    """What is known about the body being parsed (whose account it is) and what it showed."""
 
     account: str
+    out: list[Observation]
+    """Observations found so far, in body order; the parser's handlers append to it."""
 
     @property
     def account_known(self) -> bool:
@@ -66,9 +68,16 @@ class Context:
         return Anchor(key, native_id, kind, thread_key or key)
 
 
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+"""One encoder for every item: ``json.dumps`` with options would build a new one per call."""
+
+
 def dumps(obj: Any) -> str:
-    """Return the canonical JSON text of a platform object (sorted keys, no spaces, UTF-8)."""
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """Return the canonical JSON text of a platform object (sorted keys, no spaces, UTF-8).
+
+    The same text as ``json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))``.
+    """
+    return _ENCODER.encode(obj)
 
 
 def str_id(value: Any) -> str | None:
@@ -96,6 +105,8 @@ def parse_time(value: Any, field: str) -> datetime | None:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise _time_error(value, field) from None
+        if parsed.tzinfo is UTC:
+            return parsed
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=UTC)
         offset = parsed.utcoffset()
@@ -159,9 +170,7 @@ def strip_edges(obj: dict[str, Any], child_edges: frozenset[str]) -> dict[str, A
             continue
         if stripped is None:
             stripped = dict(obj)
-        stripped[name] = {
-            k: v for k, v in value.items() if k != "paging" and not (drop_data and k == "data")
-        }
+        stripped[name] = {k: v for k, v in value.items() if k != "paging" and not (drop_data and k == "data")}
     return obj if stripped is None else stripped
 
 

@@ -1,0 +1,110 @@
+"""Checks shared by the end-to-end tests: the archive against the sandbox world's ground truth."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import pyarrow.parquet as pq
+import yaml
+
+from archiver.itemstore import latest_versions, read_account_items
+from archiver.storage import Bucket
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from archiver.sandbox.world import World
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+FIRST_DAY = date(2026, 11, 1)
+
+
+def nightly_run_after(day: date) -> datetime:
+    """Return 02:00 Stockholm time the night after ``day``: when the daily run sees the world."""
+    return datetime.combine(day + timedelta(days=1), time(2, 0), tzinfo=STOCKHOLM)
+
+
+def write_accounts_file(world: World, base_url: str, path: Path) -> Path:
+    """Write the sandbox world's accounts file pointing at ``base_url``; return its path."""
+    path.write_text(yaml.safe_dump(world.accounts_file(base_url), allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def archive_env(s3_env: dict[str, str], world: World, accounts_file: Path) -> dict[str, str]:
+    """Return the environment a capture needs: S3 identity, tokens, accounts file, quick retries."""
+    return {
+        **s3_env,
+        **world.tokens(),
+        "ARCHIVER_ACCOUNTS_FILE": str(accounts_file),
+        "ARCHIVER_HTTP_BACKOFF_INITIAL": "0.01",
+        "ARCHIVER_HTTP_BACKOFF_MAX": "0.05",
+        "ARCHIVER_PACE_MAX_SLEEP": "0",
+        "ARCHIVER_FULL_SWEEP_WEEKDAY": "-1",
+    }
+
+
+def truth_mismatches(bucket: Bucket, world: World, account: str, day: date) -> list[str]:
+    """Return every difference between the archive as of ``day`` and what the platform showed
+    at the nightly run after it: missing or wrong items, and items gone but not tombstoned."""
+    sandbox_account = next(a for a in world.accounts if a.name == account)
+    page = sandbox_account.page_id
+    latest = latest_versions(read_account_items(bucket, "facebook", account, until_day=day.isoformat()))
+    truth = {f"facebook:{page}:{t.native_id}": t for t in world.truth(account, nightly_run_after(day))}
+    problems = []
+    for key, expected in truth.items():
+        row = latest.get(key)
+        if row is None:
+            problems.append(f"missing {expected.kind} {key}")
+            continue
+        wanted = {
+            "kind": expected.kind,
+            "text": expected.text,
+            "author_id": expected.author_id,
+            "author_name": expected.author_name,
+            "parent_key": f"facebook:{page}:{expected.parent_id}" if expected.parent_id else None,
+            "thread_key": f"facebook:{page}:{expected.thread_id}",
+            "state": "hidden" if expected.hidden else "present",
+        }
+        got = {name: row[name] for name in wanted}
+        if expected.kind == "conversation":
+            wanted.pop("text"), got.pop("text")
+        if got != wanted:
+            problems.append(f"{key}: archived {got} but the platform shows {wanted}")
+    for key, row in latest.items():
+        if key not in truth and row["state"] != "deleted_at_source":
+            problems.append(f"{key} ({row['kind']}) is gone from the platform but not tombstoned")
+    return problems
+
+
+def all_rows(bucket: Bucket, account: str) -> list[dict[str, Any]]:
+    """Return every version row of an account."""
+    rows: list[dict[str, Any]] = read_account_items(bucket, "facebook", account).to_pylist()
+    return rows
+
+
+def object_versions(client: S3Client, bucket: str) -> list[tuple[str, str]]:
+    """Return (key, version id) of every object version in the bucket."""
+    versions = []
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        versions += [(v["Key"], v["VersionId"]) for v in page.get("Versions", [])]
+    return sorted(versions)
+
+
+def readable_contents(client: S3Client, bucket: str) -> Iterator[tuple[str, bytes]]:
+    """Yield (key, bytes) of every object version, decompressed where stored compressed
+    (WARC files) or encoded (Parquet, read back as JSON), so a search sees what a reader sees."""
+    for key, version in object_versions(client, bucket):
+        data = client.get_object(Bucket=bucket, Key=key, VersionId=version)["Body"].read()
+        if key.endswith(".gz"):
+            data = gzip.decompress(data)
+        elif key.endswith(".parquet"):
+            rows = pq.read_table(io.BytesIO(data)).to_pylist()
+            data = json.dumps(rows, default=str, ensure_ascii=False).encode("utf-8")
+        yield key, data

@@ -1,0 +1,158 @@
+"""Shared fixtures: a real SeaweedFS (``s3_stack``) and real sandbox servers (``sandbox_factory``).
+
+Both listen only on 127.0.0.1, on ports chosen free at start, in temporary directories, so they
+run beside a demo stack. Every process is stopped by PID at teardown, also when a test fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from archiver.stack import identity_env, sandbox_world, stack_client, start_sandbox, start_stack, stop_stack
+from archiver.stack.processes import LOOPBACK, free_ports, stop_pid
+from archiver.stack.state import StackPaths, WorldOptions, load_keys, require_state
+
+if TYPE_CHECKING:
+    from archiver.sandbox.world import World
+    from mypy_boto3_s3 import S3Client
+
+TEST_RETENTION_DAYS = 1
+
+
+@dataclass(frozen=True)
+class S3Stack:
+    """A running SeaweedFS with the archive bucket, as the tests see it."""
+
+    directory: Path
+    endpoint_url: str
+    bucket: str
+    region: str
+    retention_days: int
+    keys: dict[str, tuple[str, str]]
+    """Access key and secret key per identity: admin, archiver, registrar, auditor."""
+
+    @classmethod
+    def open(cls, directory: Path) -> S3Stack:
+        """Return the stack recorded in ``directory``."""
+        paths = StackPaths(directory)
+        state = require_state(paths)
+        keys = {
+            name: (cred.access_key, cred.secret_key) for name, cred in load_keys(paths).identities.items()
+        }
+        return cls(directory, state.endpoint_url, state.bucket, state.region, state.retention_days, keys)
+
+    def client(self, identity: str) -> S3Client:
+        """Return a boto3 S3 client signed as ``identity``."""
+        return stack_client(identity, self.directory)
+
+    def env(self, identity: str) -> dict[str, str]:
+        """Return the environment ``archiver stack env --identity IDENTITY`` prints."""
+        return identity_env(identity, self.directory)
+
+
+@pytest.fixture(scope="session")
+def s3_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Stack]:
+    """Start SeaweedFS for the session with the bucket under a 1-day COMPLIANCE default retention."""
+    directory = tmp_path_factory.mktemp("s3-stack")
+    try:
+        start_stack(directory, retention_days=TEST_RETENTION_DAYS, sandbox=False)
+        yield S3Stack.open(directory)
+    finally:
+        stop_stack(directory)
+
+
+@dataclass
+class SandboxServer:
+    """One sandbox server process and the world it serves."""
+
+    port: int
+    pid: int
+    options: WorldOptions
+    world: World
+    log: Path
+
+    @property
+    def root_url(self) -> str:
+        """Return the server's root URL (where ``/_sandbox/...`` lives)."""
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """Return the Graph API base URL, ``http://127.0.0.1:PORT/v26.0``."""
+        return f"{self.root_url}/v26.0"
+
+    def _call(self, method: str, path: str, body: object = None) -> Any:
+        response = httpx.request(
+            method, f"{self.root_url}/_sandbox/{path}", json=body, timeout=10, trust_env=False
+        )
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def set_clock(self, now: datetime) -> None:
+        """Move the sandbox's clock to ``now``; the world is served as of that instant."""
+        self._call("POST", "clock", {"now": now.isoformat()})
+
+    def set_faults(self, faults: dict[str, Any]) -> None:
+        """Replace the faults the sandbox injects."""
+        self._call("POST", "faults", faults)
+
+    def stats(self) -> dict[str, Any]:
+        """Return the sandbox's request statistics."""
+        result: dict[str, Any] = self._call("GET", "stats")
+        return result
+
+
+@dataclass
+class _SandboxFactory:
+    directory: Path
+    started: list[SandboxServer] = field(default_factory=list)
+
+    def __call__(
+        self,
+        *,
+        seed: int = 1,
+        accounts: int = 2,
+        items_per_day: int = 30,
+        start_date: date = date(2026, 11, 1),
+        faults: dict[str, Any] | None = None,
+    ) -> SandboxServer:
+        options = WorldOptions(
+            seed=seed, accounts=accounts, items_per_day=items_per_day, start_date=start_date
+        )
+        port = free_ports(1)[0]
+        name = f"sandbox-{len(self.started)}"
+        log = self.directory / f"{name}.log"
+        pid = start_sandbox(
+            port,
+            options,
+            pid_file=self.directory / f"{name}.pid",
+            log_path=log,
+            port_file=self.directory / f"{name}.port",
+        )
+        server = SandboxServer(port=port, pid=pid, options=options, world=sandbox_world(options), log=log)
+        self.started.append(server)
+        if faults:
+            server.set_faults(faults)
+        return server
+
+    def stop_all(self) -> None:
+        for server in self.started:
+            stop_pid(server.pid)
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., SandboxServer]]:
+    """Return a function that starts a sandbox server with world options and faults; all stop at teardown."""
+    factory = _SandboxFactory(tmp_path / "sandboxes")
+    factory.directory.mkdir()
+    try:
+        yield factory
+    finally:
+        factory.stop_all()

@@ -1,0 +1,201 @@
+"""End to end without Airflow: three simulated days of two Facebook Pages into a real SeaweedFS.
+
+The sandbox throttles and fails now and then (deterministic faults); the archive must still
+hold exactly what the platform showed each night, with versions, hides and tombstones.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from archive_checks import (
+    FIRST_DAY,
+    all_rows,
+    archive_env,
+    nightly_run_after,
+    object_versions,
+    readable_contents,
+    truth_mismatches,
+    write_accounts_file,
+)
+from archiver.manifest import chain_head
+from archiver.pipeline import Outcome, archive_day
+from archiver.stack import start_stack, stop_stack
+from archiver.storage import Bucket
+from conftest import S3Stack, SandboxServer, _SandboxFactory
+
+pytestmark = pytest.mark.slow
+DAYS = 3
+FAULTS = {"throttle_every": 9, "server_error_every": 13}
+
+
+@dataclass
+class Archive:
+    """A bucket filled by three simulated days, and what was used to fill it."""
+
+    stack: S3Stack
+    sandbox: SandboxServer
+    bucket: Bucket
+    accounts_file: Path
+    outcomes: list[Outcome]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    directory = tmp_path_factory.mktemp("e2e")
+    start_stack(directory / "stack", retention_days=1, sandbox=False)
+    sandboxes = _SandboxFactory(directory)
+    try:
+        stack = S3Stack.open(directory / "stack")
+        sandbox = sandboxes(seed=5, accounts=2, items_per_day=25, faults=FAULTS)
+        accounts = write_accounts_file(sandbox.world, sandbox.base_url, directory / "accounts.yaml")
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in archive_env(stack.env("archiver"), sandbox.world, accounts).items():
+                patch.setenv(name, value)
+            outcomes = []
+            for offset in range(DAYS):
+                day = FIRST_DAY + timedelta(days=offset)
+                sandbox.set_clock(nightly_run_after(day))
+                outcomes += archive_day(day)
+            yield Archive(stack, sandbox, Bucket(stack.bucket, stack.client("archiver")), accounts, outcomes)
+    finally:
+        sandboxes.stop_all()
+        stop_stack(directory / "stack")
+
+
+def test_every_account_and_day_completes_despite_throttling_and_server_errors(archive: Archive) -> None:
+    assert [(o.account, o.day, o.status, o.error) for o in archive.outcomes if o.status != "complete"] == []
+    assert len(archive.outcomes) == 2 * DAYS
+    requests = [o.run["requests"] for o in archive.outcomes if o.run]
+    assert sum(r["throttled"] for r in requests) > 0
+    assert sum(r["server_errors"] for r in requests) > 0
+
+
+@pytest.mark.parametrize("offset", range(DAYS))
+def test_each_day_the_archive_holds_what_the_platform_showed(archive: Archive, offset: int) -> None:
+    day = FIRST_DAY + timedelta(days=offset)
+    for account in archive.sandbox.world.accounts:
+        assert truth_mismatches(archive.bucket, archive.sandbox.world, account.name, day) == []
+
+
+def test_edits_hides_deletions_and_direct_messages_are_kept(archive: Archive) -> None:
+    rows = [row for account in archive.sandbox.world.accounts for row in all_rows(archive.bucket, account.name)]
+    by_key: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        by_key.setdefault(str(row["item_key"]), []).append(row)
+    edited = [v for v in by_key.values() if len({r["text"] for r in v if r["state"] != "deleted_at_source"}) > 1]
+    assert edited, "no edit was kept as a version"
+    assert any(r["state"] == "hidden" for r in rows)
+    tombstones = [r for r in rows if r["state"] == "deleted_at_source"]
+    assert tombstones and all(r["text"] is not None or r["kind"] == "conversation" for r in tombstones)
+    kinds = Counter(str(r["kind"]) for r in rows)
+    assert kinds["message"] > 0 and kinds["conversation"] > 0 and kinds["reply"] > 0
+    assert {r["record_class"] for r in rows} == {"upprättad", "inkommen"}
+    assert all(r["record_class"] == ("upprättad" if r["from_account"] else "inkommen") for r in rows)
+    for versions in by_key.values():
+        numbers = sorted(int(str(r["version"])) for r in versions)
+        assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_attachments_are_downloaded_and_stored_by_sha256(archive: Archive) -> None:
+    rows = [row for account in archive.sandbox.world.accounts for row in all_rows(archive.bucket, account.name)]
+    attachments = [a for r in rows for a in r["attachments"] or []]
+    assert attachments
+    for attachment in attachments:
+        assert attachment["media_key"] == f"media/sha256/{attachment['media_sha256'][:2]}/{attachment['media_sha256']}"
+        assert archive.bucket.exists(attachment["media_key"])
+
+
+def test_no_token_reaches_any_stored_object(archive: Archive) -> None:
+    tokens = [account.token.encode() for account in archive.sandbox.world.accounts]
+    leaks = [key for key, data in readable_contents(archive.stack.client("admin"), archive.stack.bucket) if any(t in data for t in tokens)]
+    assert leaks == []
+
+
+def test_manifests_list_every_object_with_its_checksum_and_chain(archive: Archive) -> None:
+    client = archive.stack.client("auditor")
+    listed = set()
+    for account in archive.sandbox.world.accounts:
+        head = chain_head(archive.bucket, account.name)
+        assert head is not None and head["sequence"] == DAYS
+        ref = head["ref"]
+        while ref:
+            data = archive.bucket.get(ref["key"], ref["version_id"])
+            manifest = json.loads(data)
+            assert manifest["status"] == "complete"
+            for obj in manifest["objects"]:
+                listed.add(obj["key"])
+                head_object = client.head_object(
+                    Bucket=archive.stack.bucket, Key=obj["key"], VersionId=obj["version_id"], ChecksumMode="ENABLED"
+                )
+                assert head_object["ContentLength"] == obj["size"]
+                assert base64.b64decode(head_object["ChecksumSHA256"]).hex() == obj["sha256"]
+            ref = manifest["previous"]
+    stored = {key for key, _ in object_versions(client, archive.stack.bucket) if not key.startswith("manifests/")}
+    assert stored <= listed | {k for k in stored if k.startswith("media/")}
+
+
+def test_a_second_run_of_a_day_writes_nothing(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    last = FIRST_DAY + timedelta(days=DAYS - 1)
+    _use_archive_env(archive, monkeypatch)
+    before = object_versions(archive.stack.client("admin"), archive.stack.bucket)
+    outcomes = archive_day(last)
+    assert {o.status for o in outcomes} == {"skipped"}
+    assert object_versions(archive.stack.client("admin"), archive.stack.bucket) == before
+
+
+def test_an_expired_token_fails_only_that_account_and_says_which_token_to_renew(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _use_archive_env(archive, monkeypatch)
+    good, expired = archive.sandbox.world.accounts
+    day = FIRST_DAY + timedelta(days=DAYS)
+    archive.sandbox.set_clock(nightly_run_after(day))
+    archive.sandbox.set_faults({"expired_tokens": [expired.token]})
+    try:
+        outcomes = {o.account: o for o in archive_day(day)}
+    finally:
+        archive.sandbox.set_faults(FAULTS)
+    assert outcomes[good.name].status == "complete"
+    assert outcomes[expired.name].status == "failed"
+    assert expired.token_env in str(outcomes[expired.name].error)
+    assert expired.token not in str(outcomes[expired.name].error)
+    head = chain_head(archive.bucket, expired.name)
+    assert head is not None
+    failed = json.loads(archive.bucket.get(head["ref"]["key"]))
+    assert failed["status"] == "failed" and expired.token_env in failed["error"]
+    assert [o["key"] for o in failed["objects"] if o["key"].startswith("raw/")], "the partial WARC is kept"
+
+
+def test_a_failed_capture_resumes_without_duplicate_versions(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    _use_archive_env(archive, monkeypatch)
+    monkeypatch.setenv("ARCHIVER_HTTP_MAX_ATTEMPTS", "1")
+    day = FIRST_DAY + timedelta(days=DAYS + 1)
+    archive.sandbox.set_clock(nightly_run_after(day))
+    archive.sandbox.set_faults({"server_error_every": 4})
+    try:
+        first = archive_day(day)
+    finally:
+        archive.sandbox.set_faults({})
+    assert {o.status for o in first} == {"failed"}
+    again = archive_day(day)
+    assert {o.status for o in again} == {"complete"}
+    for account in archive.sandbox.world.accounts:
+        rows = all_rows(archive.bucket, account.name)
+        assert len({(r["item_key"], r["version"]) for r in rows}) == len(rows)
+        assert truth_mismatches(archive.bucket, archive.sandbox.world, account.name, day) == []
+
+
+def _use_archive_env(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = archive_env(archive.stack.env("archiver"), archive.sandbox.world, archive.accounts_file)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
