@@ -16,12 +16,13 @@ import httpx
 import pytest
 
 from archiver.stack import identity_env, sandbox_world, stack_client, start_sandbox, start_stack, stop_stack
-from archiver.stack.processes import LOOPBACK, free_ports, stop_pid
+from archiver.stack.processes import LOOPBACK, stop_pid
 from archiver.stack.state import StackPaths, WorldOptions, load_keys, require_state
 
 if TYPE_CHECKING:
-    from archiver.sandbox.world import World
     from mypy_boto3_s3 import S3Client
+
+    from archiver.sandbox.world import World
 
 TEST_RETENTION_DAYS = 1
 
@@ -95,9 +96,9 @@ class SandboxServer:
         response.raise_for_status()
         return response.json() if response.content else None
 
-    def set_clock(self, now: datetime) -> None:
-        """Move the sandbox's clock to ``now``; the world is served as of that instant."""
-        self._call("POST", "clock", {"now": now.isoformat()})
+    def set_clock(self, now: datetime | None) -> None:
+        """Freeze the sandbox's clock at ``now`` (the world is served as of that instant); None: real time."""
+        self._call("POST", "clock", {"now": None if now is None else now.isoformat()})
 
     def set_faults(self, faults: dict[str, Any]) -> None:
         """Replace the faults the sandbox injects."""
@@ -126,20 +127,17 @@ class _SandboxFactory:
         options = WorldOptions(
             seed=seed, accounts=accounts, items_per_day=items_per_day, start_date=start_date
         )
-        port = free_ports(1)[0]
         name = f"sandbox-{len(self.started)}"
         log = self.directory / f"{name}.log"
-        pid = start_sandbox(
-            port,
+        pid, port = start_sandbox(
             options,
+            faults=faults,
             pid_file=self.directory / f"{name}.pid",
             log_path=log,
             port_file=self.directory / f"{name}.port",
         )
         server = SandboxServer(port=port, pid=pid, options=options, world=sandbox_world(options), log=log)
         self.started.append(server)
-        if faults:
-            server.set_faults(faults)
         return server
 
     def stop_all(self) -> None:

@@ -20,13 +20,15 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
-from archiver.stack import resolve_stack_dir, stack_status
+from archiver.stack import resolve_stack_dir, sandbox_tokens, stack_status
 from archiver.stack.cli import app
 from archiver.stack.processes import pid_alive, read_pid
-from archiver.stack.state import IDENTITIES, StackPaths, require_state
+from archiver.stack.state import IDENTITIES, StackPaths, WorldOptions, require_state
 
 if TYPE_CHECKING:
-    from conftest import S3Stack
+    from collections.abc import Callable
+
+    from conftest import S3Stack, SandboxServer
 
 runner = CliRunner()
 
@@ -247,18 +249,31 @@ response = boto3.client("s3").list_objects_v2(Bucket=os.environ["ARCHIVER_BUCKET
 print(response["ResponseMetadata"]["HTTPStatusCode"])
 """
 
+USE_SANDBOX = """
+import httpx
+from archiver.config import Settings, load_accounts
+settings = Settings()
+accounts = load_accounts(settings=settings).accounts
+tokens = [account.token() for account in accounts]
+root = settings.api_base["facebook"].rsplit("/v", 1)[0]
+print(len(tokens), httpx.get(root + "/_sandbox/health", trust_env=False).json()["ok"])
+"""
 
-def _eval_and_list(exports: str) -> subprocess.CompletedProcess[str]:
-    """Run ``eval "$exports"`` in bash, then list the bucket with boto3 configured only by the environment."""
+
+def _eval_and_run(exports: str, script: str, cwd: Path) -> str:
+    """Run ``eval "$exports"`` in bash, then ``script`` in Python configured only by that environment."""
     clean = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "ARCHIVER_"))}
-    return subprocess.run(
+    result = subprocess.run(
         ["bash", "-c", 'eval "$EXPORTS" && exec "$PYTHON" -c "$SCRIPT"'],
-        env={**clean, "EXPORTS": exports, "PYTHON": sys.executable, "SCRIPT": LIST_BUCKET},
+        env={**clean, "EXPORTS": exports, "PYTHON": sys.executable, "SCRIPT": script},
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 @pytest.mark.parametrize("identity", ["archiver", "registrar", "auditor"])
@@ -276,9 +291,7 @@ def test_env_output_evaluates_in_bash_and_lists_the_bucket(s3_stack: S3Stack, id
             "ARCHIVER_BUCKET",
         )
     ]
-    listed = _eval_and_list(result.stdout)
-    assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.strip() == "200"
+    assert _eval_and_run(result.stdout, LIST_BUCKET, s3_stack.directory) == "200"
     assert s3_stack.env(identity)["AWS_ACCESS_KEY_ID"] == s3_stack.keys[identity][0]
 
 
@@ -300,28 +313,51 @@ def _processes(directory: Path) -> dict[str, int | None]:
     return {name: read_pid(paths.pid_file(name)) for name in ("seaweedfs", "sandbox")}
 
 
-def test_cli_up_twice_is_idempotent_and_down_stops(tmp_path: Path) -> None:
+def test_cli_up_twice_is_idempotent_env_works_and_down_stops(tmp_path: Path) -> None:
     directory = tmp_path / "stack"
     base = ["--dir", str(directory)]
+    up = ["up", *base, "--retention-days", "1", "--seed", "2", "--accounts", "1", "--items-per-day", "5"]
     try:
-        first = runner.invoke(app, ["up", *base, "--retention-days", "1", "--no-sandbox"])
+        first = runner.invoke(app, up)
         assert first.exit_code == 0, first.output
-        assert "started: seaweedfs" in first.stdout
+        assert "started: seaweedfs, sandbox" in first.stdout
         pids = _processes(directory)
-        second = runner.invoke(app, ["up", *base, "--retention-days", "1", "--no-sandbox"])
+        assert all(pid is not None and pid_alive(pid) for pid in pids.values())
+        second = runner.invoke(app, up)
         assert second.exit_code == 0, second.output
         assert "nothing to do" in second.stdout
         assert _processes(directory) == pids
         status = runner.invoke(app, ["status", *base])
         assert status.exit_code == 0, status.output
-        assert "healthy" in status.stdout
+        env = runner.invoke(app, ["env", *base, "--identity", "archiver", "--sandbox"])
+        assert env.exit_code == 0, env.output
+        names = {line.split("=", 1)[0].removeprefix("export ") for line in env.stdout.splitlines()}
+        world = WorldOptions(seed=2, accounts=1, items_per_day=5)
+        assert {"ARCHIVER_ACCOUNTS_FILE", "ARCHIVER_API_BASE__FACEBOOK", *sandbox_tokens(world)} <= names
+        assert _eval_and_run(env.stdout, LIST_BUCKET, tmp_path) == "200"
+        assert _eval_and_run(env.stdout, USE_SANDBOX, tmp_path) == "1 True"
     finally:
         down = runner.invoke(app, ["down", *base])
     assert down.exit_code == 0, down.output
-    weed_pid = pids["seaweedfs"]
-    assert weed_pid is not None and not pid_alive(weed_pid)
+    assert "stopped: sandbox, seaweedfs" in down.stdout
+    assert not any(pid is not None and pid_alive(pid) for pid in pids.values())
     assert not stack_status(directory).healthy
     assert runner.invoke(app, ["status", *base]).exit_code == 1
+    assert "nothing was running" in runner.invoke(app, ["down", *base]).stdout
+
+
+def test_sandbox_factory_serves_the_world_it_reports(sandbox_factory: Callable[..., SandboxServer]) -> None:
+    server = sandbox_factory(seed=3, accounts=1, items_per_day=5, faults={"throttle_every": 1000})
+    assert server.base_url == f"http://127.0.0.1:{server.port}/v26.0"
+    with httpx.Client(timeout=5, trust_env=False) as client:
+        assert client.get(f"{server.root_url}/_sandbox/health").json()["ok"] is True
+        served = client.get(f"{server.root_url}/_sandbox/accounts").json()["accounts"]
+        faults = client.get(f"{server.root_url}/_sandbox/faults").json()["faults"]
+    assert len(served) == 1 == len(server.world.tokens())
+    assert faults["throttle_every"] == 1000
+    server.set_clock(datetime(2026, 11, 2, 12, tzinfo=UTC))
+    server.set_faults({"server_error_every": 3})
+    assert server.stats()["by_kind"]["admin"] >= 3
 
 
 def test_stack_dir_comes_from_argument_then_environment_then_default(

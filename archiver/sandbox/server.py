@@ -173,13 +173,23 @@ class _Usage:
         return app, page
 
 
-def usage_headers(page_id: str | None, app: int, page: int) -> tuple[tuple[str, str], ...]:
-    """Return the usage headers for the given percentages (page header only with a known page)."""
-    app_usage = {"call_count": app, "total_time": app * 3 // 4, "total_cputime": app // 2}
+def usage_headers(page_id: str | None, app: int, page: int, saturated: bool = False) -> tuple[tuple[str, str], ...]:
+    """Return the usage headers for the given percentages (page header only with a known page).
+
+    Time and CPU shares are lower than the call count, as in real traffic, except when
+    ``saturated`` (a throttle answer), where every value reads 100.
+    """
+    if saturated:
+        app = page = 100
+
+    def share(value: int, numerator: int, denominator: int) -> int:
+        return value if saturated else value * numerator // denominator
+
+    app_usage = {"call_count": app, "total_time": share(app, 3, 4), "total_cputime": share(app, 1, 2)}
     headers = [("X-App-Usage", json.dumps(app_usage, separators=(",", ":")))]
     if page_id:
         buc = {page_id: [{
-            "type": "pages", "call_count": page, "total_cputime": page // 2, "total_time": page * 3 // 4,
+            "type": "pages", "call_count": page, "total_cputime": share(page, 1, 2), "total_time": share(page, 3, 4),
             "estimated_time_to_regain_access": 0,
         }]}
         headers.append(("X-Business-Use-Case-Usage", json.dumps(buc, separators=(",", ":"))))
@@ -226,6 +236,7 @@ class SandboxApp:
         self._usage = _Usage()
         self._faults = FaultSet.from_dict(faults)
         self._counter = 0
+        self._lifetime = 0
         self._counter_lock = threading.Lock()
 
     @property
@@ -296,10 +307,12 @@ class SandboxApp:
         headers = (("Content-Type", media.mime), ("Cache-Control", "max-age=1209600, no-transform"))
         return Response(200, headers, media_bytes(media))
 
-    def _next_count(self) -> tuple[int, FaultSet]:
+    def _next_count(self) -> tuple[int, int, FaultSet]:
+        """Count one Graph request; return (count since the faults were set, lifetime count, faults)."""
         with self._counter_lock:
             self._counter += 1
-            return self._counter, self._faults
+            self._lifetime += 1
+            return self._counter, self._lifetime, self._faults
 
     def _graph(self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], host: str) -> Response:
         match = VERSION_PREFIX.match(path)
@@ -307,23 +320,23 @@ class SandboxApp:
         inner = path[match.end():] if match else path
         token = params.get("access_token") or _bearer(headers)
         account = self.world.account_for_token(token) if token else None
-        count, faults = self._next_count()
-        app_usage, page_usage = self._usage.record(account.page_id if account else None, faults)
+        count, lifetime, faults = self._next_count()
         page_id = account.page_id if account else None
+        usage = usage_headers(page_id, *self._usage.record(page_id, faults))
         kind = path_kind(inner)
-        fault = self._fault(count, faults, page_id)
+        fault = self._fault(count, lifetime, faults, page_id, usage)
         if fault is not None:
             self.stats.count(kind, fault.status)
             return fault
-        extra = (*usage_headers(page_id, app_usage, page_usage), ("facebook-api-version", version))
+        extra = (*usage, ("facebook-api-version", version))
         try:
             if method != "GET":
                 raise GraphError(400, 100, f"(#100) Unsupported {method.lower()} request.", "GraphMethodException")
             account = self._authenticate(token, account, faults)
             request = GraphRequest(inner, params, token or "", f"http://{host}", version, to_unix(self.clock.now()))
-            response = Response(200, _graph_headers(count) + extra, graph_json(self.graph.handle(request, account)))
+            response = Response(200, _graph_headers(lifetime) + extra, graph_json(self.graph.handle(request, account)))
         except GraphError as error:
-            response = _graph_error(error, count, extra)
+            response = _graph_error(error, lifetime, extra)
         self.stats.count(kind, response.status)
         return response
 
@@ -336,11 +349,14 @@ class SandboxApp:
             raise graph.expired_token(self.clock.now())
         return account
 
-    def _fault(self, count: int, faults: FaultSet, page_id: str | None) -> Response | None:
+    def _fault(
+        self, count: int, lifetime: int, faults: FaultSet, page_id: str | None, usage: tuple[tuple[str, str], ...]
+    ) -> Response | None:
+        """Return the fault answer due at the ``count``-th request, or None when none is due."""
         if faults.throttle_every and count % faults.throttle_every == 0:
-            return _throttle(count // faults.throttle_every, count, page_id)
+            return _throttle(count // faults.throttle_every, lifetime, page_id, usage)
         if faults.server_error_every and count % faults.server_error_every == 0:
-            return _server_error(count // faults.server_error_every, count)
+            return _server_error(count // faults.server_error_every, lifetime, usage)
         return None
 
 
@@ -392,19 +408,20 @@ def _graph_error(error: GraphError, count: int, extra: tuple[tuple[str, str], ..
     return Response(error.status, headers, graph_json(error.body(fbtrace_id(count))))
 
 
-def _throttle(nth: int, count: int, page_id: str | None) -> Response:
+def _throttle(nth: int, count: int, page_id: str | None, usage: tuple[tuple[str, str], ...]) -> Response:
+    """Return the ``nth`` throttle answer: codes 4, 17, 32, 613 in turn; HTTP 400, or 403 every other round."""
     code = THROTTLE_CODES[(nth - 1) % len(THROTTLE_CODES)]
     status = 400 if code == 613 or (nth - 1) // len(THROTTLE_CODES) % 2 == 0 else 403
     error = GraphError(status, code, THROTTLE_MESSAGES[code], is_transient=True)
-    full = usage_headers(page_id, 100, 100) if code != 613 else usage_headers(page_id, 0, 0)
-    return _graph_error(error, count, full)
+    return _graph_error(error, count, usage if code == 613 else usage_headers(page_id, 100, 100, saturated=True))
 
 
-def _server_error(nth: int, count: int) -> Response:
+def _server_error(nth: int, count: int, usage: tuple[tuple[str, str], ...]) -> Response:
+    """Return the ``nth`` server error: a Graph 500 (code 1), a proxy's 502 page or 503 page in turn."""
     variant = (nth - 1) % 3
     if variant == 0:
         error = GraphError(500, 1, "An unknown error has occurred.", is_transient=True)
-        return _graph_error(error, count, ())
+        return _graph_error(error, count, usage)
     status, reason = (502, "Bad Gateway") if variant == 1 else (503, "Service Unavailable")
     html = f"<html><head><title>{status} {reason}</title></head><body><h1>{status} {reason}</h1></body></html>"
     return Response(status, (("Content-Type", "text/html; charset=utf-8"),), html.encode())
@@ -415,6 +432,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "sandbox"
+    wbufsize = -1
+    disable_nagle_algorithm = True
     server: SandboxServer
 
     def do_GET(self) -> None:

@@ -207,7 +207,9 @@ def start_sandbox(
     )
     bound = _bound_port(port_file)
     if bound is None:
-        raise StackError(f"The sandbox (PID {pid}) lost its port file {port_file}; run 'archiver stack down'.")
+        raise StackError(
+            f"The sandbox (PID {pid}) lost its port file {port_file}; run 'archiver stack down'."
+        )
     return pid, bound
 
 

@@ -134,6 +134,7 @@ def weed_command(binary: str, paths: StackPaths, ports: WeedPorts) -> list[str]:
         f"-s3.config={paths.s3_config}",
         "-s3.autoCreateBucket=false",
         "-s3.allowDeleteBucketNotEmpty=false",
+        "-whiteList=192.0.2.1",
     ]
 
 
