@@ -19,15 +19,21 @@ from archiver.sandbox.cli import app as sandbox_app
 from archiver.stack.cli import app as stack_app
 
 app = typer.Typer(help="Archive of public records from social media.", no_args_is_help=True)
-app.add_typer(stack_app, name="stack", help="Start, stop and inspect the embedded stack (SeaweedFS + sandbox).")
-app.add_typer(sandbox_app, name="sandbox", help="The sandbox platform that speaks the platforms' wire formats.")
+app.add_typer(
+    stack_app, name="stack", help="Start, stop and inspect the embedded stack (SeaweedFS + sandbox)."
+)
+app.add_typer(
+    sandbox_app, name="sandbox", help="The sandbox platform that speaks the platforms' wire formats."
+)
 app.command("normalise", help="Print normalised items, as JSON lines, from raw API response files.")(
     normalise_command
 )
 
 
 @app.callback()
-def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug detail.")] = False) -> None:
+def _logging(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug detail.")] = False,
+) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -40,8 +46,12 @@ def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log 
 def run(
     day: Annotated[str, typer.Option("--date", help="First archive day, YYYY-MM-DD.")],
     days: Annotated[int, typer.Option("--days", min=1, help="How many consecutive days.")] = 1,
-    account: Annotated[list[str] | None, typer.Option("--account", help="Only this account (repeatable).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Capture again even if the day is archived.")] = False,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Only this account (repeatable).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Capture again even if the day is archived.")
+    ] = False,
 ) -> None:
     """Archive the accounts for one or more days, as the daily DAG does, without Airflow."""
     outcomes = archive_days(_parse_day(day), days, accounts=account, force=force)

@@ -21,7 +21,9 @@ class ArchiverError(Exception):
         return (_rebuild, (type(self), self.message, self.context))
 
 
-def _rebuild(cls: type[ArchiverError], message: str, context: dict[str, str | int | float | None]) -> ArchiverError:
+def _rebuild(
+    cls: type[ArchiverError], message: str, context: dict[str, str | int | float | None]
+) -> ArchiverError:
     return cls(message, **context)
 
 

@@ -65,7 +65,10 @@ def archive_day(
     outcomes = []
     for name in accounts or account_names(settings):
         try:
-            run = seal(normalise(capture(name, day.isoformat(), force=force, settings=settings), settings=settings), settings=settings)
+            run = seal(
+                normalise(capture(name, day.isoformat(), force=force, settings=settings), settings=settings),
+                settings=settings,
+            )
             outcomes.append(Outcome(name, day.isoformat(), run["status"], None, run))
         except ArchiverError as error:
             log.error("%s", error)
@@ -74,10 +77,17 @@ def archive_day(
 
 
 def archive_days(
-    first: date, days: int, *, accounts: list[str] | None = None, force: bool = False, settings: Settings | None = None
+    first: date,
+    days: int,
+    *,
+    accounts: list[str] | None = None,
+    force: bool = False,
+    settings: Settings | None = None,
 ) -> list[Outcome]:
     """Archive ``days`` consecutive days from ``first``; return every account's outcome per day."""
     outcomes: list[Outcome] = []
     for offset in range(days):
-        outcomes += archive_day(first + timedelta(days=offset), accounts=accounts, force=force, settings=settings)
+        outcomes += archive_day(
+            first + timedelta(days=offset), accounts=accounts, force=force, settings=settings
+        )
     return outcomes

@@ -35,8 +35,9 @@ class RunRecord(TypedDict, total=False):
 
 
 def run_id(account: Account, started: datetime) -> str:
-    """Return a run id: ``{account}_{UTC start, seconds}``; ``_`` never occurs in account names."""
-    return f"{account.name}_{started.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    """Return a run id: ``{account}_{UTC start to the microsecond}``; ``_`` never occurs in account
+    names, and the start time orders an account's runs (they never overlap)."""
+    return f"{account.name}_{started.astimezone(UTC):%Y%m%dT%H%M%S%fZ}"
 
 
 def account_of_run(run: str) -> str:

@@ -42,7 +42,11 @@ def summarise(bucket: Bucket) -> dict[str, Any]:
         summary.days.add(parts["date"])
         _count(summary, pq.read_table(io.BytesIO(bucket.get(entry.key))).to_pylist())
     prefixes = Counter(entry.key.split("/", 1)[0] for entry in bucket.list(""))
-    return {"bucket": bucket.name, "accounts": list(accounts.values()), "prefixes": dict(sorted(prefixes.items()))}
+    return {
+        "bucket": bucket.name,
+        "accounts": list(accounts.values()),
+        "prefixes": dict(sorted(prefixes.items())),
+    }
 
 
 def _count(summary: AccountSummary, rows: list[dict[str, Any]]) -> None:
@@ -62,8 +66,9 @@ def _count(summary: AccountSummary, rows: list[dict[str, Any]]) -> None:
 def print_summary(stack_dir: Path | None = None, settings: Settings | None = None) -> None:
     """Print the archive summary for the bucket in the environment (or the given embedded stack)."""
     if stack_dir is not None:
-        from archiver.stack import identity_env
         import os
+
+        from archiver.stack import identity_env
 
         os.environ.update(identity_env("auditor", stack_dir))
     settings = settings or Settings()

@@ -29,8 +29,8 @@ import pyarrow.parquet as pq
 from archiver.config import Account, Settings
 from archiver.connectors import get_connector
 from archiver.http import ApiClient
-from archiver.itemstore import table_to_parquet
 from archiver.items import ITEM_SCHEMA
+from archiver.itemstore import table_to_parquet
 from archiver.normalise import parse_exchanges
 from archiver.runs import capture_window
 from archiver.sandbox.server import make_server
@@ -64,7 +64,9 @@ def capture_day(items_per_day: int, days: int) -> tuple[list[Exchange], str]:
     get_connector("facebook").capture(client, account, capture_window(day, settings), settings)
     client.close()
     server.shutdown()
-    exchanges = [e for e in read_exchanges(recorder.getvalue()) if e.content_type.startswith("application/json")]
+    exchanges = [
+        e for e in read_exchanges(recorder.getvalue()) if e.content_type.startswith("application/json")
+    ]
     return exchanges, sandbox_account.page_id
 
 
@@ -100,7 +102,9 @@ def best_of(repeat: int, work: Callable[[], int]) -> float:
 
 def main() -> None:
     """Print items per second for the archiver and for the pyarrow ceiling, and their ratio."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items-per-day", type=int, default=5000)
     parser.add_argument("--days", type=int, default=3, help="simulated days before the measured one")
     parser.add_argument("--repeat", type=int, default=3)

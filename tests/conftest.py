@@ -38,6 +38,7 @@ class S3Stack:
     retention_days: int
     keys: dict[str, tuple[str, str]]
     """Access key and secret key per identity: admin, archiver, registrar, auditor."""
+    _clients: dict[str, S3Client] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def open(cls, directory: Path) -> S3Stack:
@@ -50,8 +51,10 @@ class S3Stack:
         return cls(directory, state.endpoint_url, state.bucket, state.region, state.retention_days, keys)
 
     def client(self, identity: str) -> S3Client:
-        """Return a boto3 S3 client signed as ``identity``."""
-        return stack_client(identity, self.directory)
+        """Return a boto3 S3 client signed as ``identity`` (one per identity, reused)."""
+        if identity not in self._clients:
+            self._clients[identity] = stack_client(identity, self.directory)
+        return self._clients[identity]
 
     def env(self, identity: str) -> dict[str, str]:
         """Return the environment ``archiver stack env --identity IDENTITY`` prints."""
@@ -111,7 +114,9 @@ class SandboxServer:
 
 
 @dataclass
-class _SandboxFactory:
+class SandboxFactory:
+    """Starts sandbox servers whose files live in ``directory``; :meth:`stop_all` stops every one."""
+
     directory: Path
     started: list[SandboxServer] = field(default_factory=list)
 
@@ -124,6 +129,7 @@ class _SandboxFactory:
         start_date: date = date(2026, 11, 1),
         faults: dict[str, Any] | None = None,
     ) -> SandboxServer:
+        """Start a sandbox serving the world these options define, with ``faults`` from its first request."""
         options = WorldOptions(
             seed=seed, accounts=accounts, items_per_day=items_per_day, start_date=start_date
         )
@@ -141,6 +147,7 @@ class _SandboxFactory:
         return server
 
     def stop_all(self) -> None:
+        """Stop every sandbox this factory started, by PID."""
         for server in self.started:
             stop_pid(server.pid)
 
@@ -148,9 +155,11 @@ class _SandboxFactory:
 @pytest.fixture
 def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., SandboxServer]]:
     """Return a function that starts a sandbox server with world options and faults; all stop at teardown."""
-    factory = _SandboxFactory(tmp_path / "sandboxes")
-    factory.directory.mkdir()
+    factory = SandboxFactory(tmp_path / "sandboxes")
     try:
         yield factory
     finally:
         factory.stop_all()
+
+
+"""Former name, still imported by module-scoped fixtures elsewhere."""

@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from archive_checks import (
     FIRST_DAY,
     all_rows,
@@ -26,11 +25,12 @@ from archive_checks import (
     truth_mismatches,
     write_accounts_file,
 )
+from conftest import S3Stack, SandboxFactory, SandboxServer
+
 from archiver.manifest import chain_head
 from archiver.pipeline import Outcome, archive_day
 from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
-from conftest import S3Stack, SandboxServer, _SandboxFactory
 
 pytestmark = pytest.mark.slow
 DAYS = 3
@@ -52,7 +52,7 @@ class Archive:
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     directory = tmp_path_factory.mktemp("e2e")
     start_stack(directory / "stack", retention_days=1, sandbox=False)
-    sandboxes = _SandboxFactory(directory)
+    sandboxes = SandboxFactory(directory)
     try:
         stack = S3Stack.open(directory / "stack")
         sandbox = sandboxes(seed=5, accounts=2, items_per_day=25, faults=FAULTS)
@@ -87,11 +87,15 @@ def test_each_day_the_archive_holds_what_the_platform_showed(archive: Archive, o
 
 
 def test_edits_hides_deletions_and_direct_messages_are_kept(archive: Archive) -> None:
-    rows = [row for account in archive.sandbox.world.accounts for row in all_rows(archive.bucket, account.name)]
+    rows = [
+        row for account in archive.sandbox.world.accounts for row in all_rows(archive.bucket, account.name)
+    ]
     by_key: dict[str, list[dict[str, object]]] = {}
     for row in rows:
         by_key.setdefault(str(row["item_key"]), []).append(row)
-    edited = [v for v in by_key.values() if len({r["text"] for r in v if r["state"] != "deleted_at_source"}) > 1]
+    edited = [
+        v for v in by_key.values() if len({r["text"] for r in v if r["state"] != "deleted_at_source"}) > 1
+    ]
     assert edited, "no edit was kept as a version"
     assert any(r["state"] == "hidden" for r in rows)
     tombstones = [r for r in rows if r["state"] == "deleted_at_source"]
@@ -106,17 +110,26 @@ def test_edits_hides_deletions_and_direct_messages_are_kept(archive: Archive) ->
 
 
 def test_attachments_are_downloaded_and_stored_by_sha256(archive: Archive) -> None:
-    rows = [row for account in archive.sandbox.world.accounts for row in all_rows(archive.bucket, account.name)]
+    rows = [
+        row for account in archive.sandbox.world.accounts for row in all_rows(archive.bucket, account.name)
+    ]
     attachments = [a for r in rows for a in r["attachments"] or []]
     assert attachments
     for attachment in attachments:
-        assert attachment["media_key"] == f"media/sha256/{attachment['media_sha256'][:2]}/{attachment['media_sha256']}"
+        assert (
+            attachment["media_key"]
+            == f"media/sha256/{attachment['media_sha256'][:2]}/{attachment['media_sha256']}"
+        )
         assert archive.bucket.exists(attachment["media_key"])
 
 
 def test_no_token_reaches_any_stored_object(archive: Archive) -> None:
     tokens = [account.token.encode() for account in archive.sandbox.world.accounts]
-    leaks = [key for key, data in readable_contents(archive.stack.client("admin"), archive.stack.bucket) if any(t in data for t in tokens)]
+    leaks = [
+        key
+        for key, data in readable_contents(archive.stack.client("admin"), archive.stack.bucket)
+        if any(t in data for t in tokens)
+    ]
     assert leaks == []
 
 
@@ -134,12 +147,17 @@ def test_manifests_list_every_object_with_its_checksum_and_chain(archive: Archiv
             for obj in manifest["objects"]:
                 listed.add(obj["key"])
                 head_object = client.head_object(
-                    Bucket=archive.stack.bucket, Key=obj["key"], VersionId=obj["version_id"], ChecksumMode="ENABLED"
+                    Bucket=archive.stack.bucket,
+                    Key=obj["key"],
+                    VersionId=obj["version_id"],
+                    ChecksumMode="ENABLED",
                 )
                 assert head_object["ContentLength"] == obj["size"]
                 assert base64.b64decode(head_object["ChecksumSHA256"]).hex() == obj["sha256"]
             ref = manifest["previous"]
-    stored = {key for key, _ in object_versions(client, archive.stack.bucket) if not key.startswith("manifests/")}
+    stored = {
+        key for key, _ in object_versions(client, archive.stack.bucket) if not key.startswith("manifests/")
+    }
     assert stored <= listed | {k for k in stored if k.startswith("media/")}
 
 
@@ -175,7 +193,9 @@ def test_an_expired_token_fails_only_that_account_and_says_which_token_to_renew(
     assert [o["key"] for o in failed["objects"] if o["key"].startswith("raw/")], "the partial WARC is kept"
 
 
-def test_a_failed_capture_resumes_without_duplicate_versions(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_capture_resumes_without_duplicate_versions(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _use_archive_env(archive, monkeypatch)
     monkeypatch.setenv("ARCHIVER_HTTP_MAX_ATTEMPTS", "1")
     day = FIRST_DAY + timedelta(days=DAYS + 1)
@@ -198,4 +218,3 @@ def _use_archive_env(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
     env = archive_env(archive.stack.env("archiver"), archive.sandbox.world, archive.accounts_file)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-

@@ -12,9 +12,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-
 from airflow_harness import AirflowHome, DagTestSummary, run_dag_test
-from airflow_harness import airflow_home as airflow_home  # noqa: PLC0414 - the session fixture
+from airflow_harness import airflow_home as airflow_home
 from archive_checks import (
     FIRST_DAY,
     STOCKHOLM,
@@ -25,9 +24,10 @@ from archive_checks import (
     truth_mismatches,
     write_accounts_file,
 )
+from conftest import S3Stack, SandboxFactory, SandboxServer
+
 from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
-from conftest import S3Stack, SandboxServer, _SandboxFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "social_media_archive.py"
@@ -58,10 +58,12 @@ class DagWorld:
 def dag_world(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagWorld]:
     directory = tmp_path_factory.mktemp("dag-e2e")
     start_stack(directory / "stack", retention_days=1, sandbox=False)
-    sandboxes = _SandboxFactory(directory)
+    sandboxes = SandboxFactory(directory)
     try:
         stack = S3Stack.open(directory / "stack")
-        sandbox = sandboxes(seed=9, accounts=2, items_per_day=20, faults={"throttle_every": 11, "server_error_every": 17})
+        sandbox = sandboxes(
+            seed=9, accounts=2, items_per_day=20, faults={"throttle_every": 11, "server_error_every": 17}
+        )
         accounts = write_accounts_file(sandbox.world, sandbox.base_url, directory / "accounts.yaml")
         env = archive_env(stack.env("archiver"), sandbox.world, accounts)
         world = DagWorld(airflow_home, stack, sandbox, env, [])

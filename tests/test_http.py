@@ -17,14 +17,18 @@ TOKEN = "EAAGtesttoken0123456789abcdef0123456789"
 USAGE = {"X-App-Usage": json.dumps({"call_count": 10, "total_time": 5, "total_cputime": 5})}
 
 
-def graph_error(status: int, code: int, subcode: int | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+def graph_error(
+    status: int, code: int, subcode: int | None = None, headers: dict[str, str] | None = None
+) -> httpx.Response:
     error = {"message": f"error {code}", "type": "OAuthException", "code": code, "fbtrace_id": "A"}
     if subcode:
         error["error_subcode"] = subcode
     return httpx.Response(status, json={"error": error}, headers={**USAGE, **(headers or {})})
 
 
-def client_for(answers: list[httpx.Response], **settings: object) -> tuple[ApiClient, WarcRecorder, list[float]]:
+def client_for(
+    answers: list[httpx.Response], **settings: object
+) -> tuple[ApiClient, WarcRecorder, list[float]]:
     queue = list(answers)
     sleeps: list[float] = []
 
@@ -54,7 +58,9 @@ def test_expired_token_fails_at_once_naming_the_variable_to_renew() -> None:
 
 def test_throttling_and_server_errors_are_retried_with_backoff_and_recorded() -> None:
     ok = httpx.Response(200, json={"data": []}, headers=USAGE)
-    client, recorder, sleeps = client_for([graph_error(403, 32), httpx.Response(502, text="<html>bad gateway</html>"), ok])
+    client, recorder, sleeps = client_for(
+        [graph_error(403, 32), httpx.Response(502, text="<html>bad gateway</html>"), ok]
+    )
     response = client.get_api("https://graph.test/v26.0/1/feed")
     assert response.json() == {"data": []}
     assert sleeps == [1.0, 2.0]
@@ -67,7 +73,9 @@ def test_throttling_and_server_errors_are_retried_with_backoff_and_recorded() ->
 def test_throttle_waits_as_long_as_the_platform_says() -> None:
     usage = json.dumps({"1": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 2}]})
     ok = httpx.Response(200, json={"data": []})
-    client, _, sleeps = client_for([graph_error(400, 80001, headers={"X-Business-Use-Case-Usage": usage}), ok])
+    client, _, sleeps = client_for(
+        [graph_error(400, 80001, headers={"X-Business-Use-Case-Usage": usage}), ok]
+    )
     client.get_api("https://graph.test/v26.0/1/feed")
     assert sleeps[0] == 120.0
 
@@ -86,6 +94,8 @@ def test_deleted_object_is_its_own_error() -> None:
 
 def test_high_usage_slows_requests_down() -> None:
     busy = {"X-App-Usage": json.dumps({"call_count": 95, "total_time": 10, "total_cputime": 10})}
-    client, _, sleeps = client_for([httpx.Response(200, json={}, headers=busy)], pace_threshold=75, pace_max_sleep=10.0)
+    client, _, sleeps = client_for(
+        [httpx.Response(200, json={}, headers=busy)], pace_threshold=75, pace_max_sleep=10.0
+    )
     client.get_api("https://graph.test/v26.0/1")
     assert sleeps == [pytest.approx(8.0)]

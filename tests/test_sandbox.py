@@ -128,8 +128,16 @@ def test_world_evolves_day_by_day(world: World) -> None:
     day2 = {item.native_id for item in world.truth(name, datetime(2026, 11, 2, 23, 59, tzinfo=STOCKHOLM))}
     assert day1 and day2 - day1
     assert world.truth(name, datetime(2026, 10, 31, 23, 0, tzinfo=STOCKHOLM)) == []
-    actions = {(event.action, event.kind) for account in world.accounts for event in world.events(account.name, AT)}
-    for expected in [("edit", "post"), ("edit", "comment"), ("hide", "comment"), ("delete", "comment"), ("create", "message")]:
+    actions = {
+        (event.action, event.kind) for account in world.accounts for event in world.events(account.name, AT)
+    }
+    for expected in [
+        ("edit", "post"),
+        ("edit", "comment"),
+        ("hide", "comment"),
+        ("delete", "comment"),
+        ("create", "message"),
+    ]:
         assert expected in actions
     assert any(action == "unhide" for action, _ in actions)
 
@@ -145,7 +153,10 @@ def test_state_follows_each_event_in_time(world: World) -> None:
     before, after = item(edit.native_id, edit.time - timedelta(seconds=1)), item(edit.native_id, edit.time)
     assert before is not None and after is not None and before.text != after.text
     hide = next(e for e in events if e.action == "hide")
-    hidden_before, hidden_after = item(hide.native_id, hide.time - timedelta(seconds=1)), item(hide.native_id, hide.time)
+    hidden_before, hidden_after = (
+        item(hide.native_id, hide.time - timedelta(seconds=1)),
+        item(hide.native_id, hide.time),
+    )
     assert hidden_before is not None and hidden_after is not None
     assert not hidden_before.hidden and hidden_after.hidden
     delete = next(e for e in events if e.action == "delete")
@@ -180,7 +191,12 @@ def test_text_is_multilingual_with_valid_personnummer() -> None:
         for item in world.truth(account.name, datetime(2026, 11, 10, 23, 0, tzinfo=STOCKHOLM))
     ]
     joined = "\n".join(texts)
-    assert re.search("[åäö]", joined) and ARABIC.search(joined) and ETHIOPIC.search(joined) and EMOJI.search(joined)
+    assert (
+        re.search("[åäö]", joined)
+        and ARABIC.search(joined)
+        and ETHIOPIC.search(joined)
+        and EMOJI.search(joined)
+    )
     found = PERSONNUMMER.findall(joined)
     assert found and all(luhn_valid(number) for number in found)
     assert re.search(r"\b[A-Z]{2,3} 20\d\d/\d+", joined)
@@ -206,7 +222,18 @@ def test_accounts_file_is_valid_for_the_archiver(world: World) -> None:
 def test_cli_writes_accounts_file_and_env(tmp_path: Path) -> None:
     out, env = tmp_path / "accounts.yaml", tmp_path / "sandbox.env"
     result = CliRunner().invoke(
-        cli_app, ["accounts-file", "--base-url", "http://127.0.0.1:9/v26.0", "--out", str(out), "--accounts", "3", "--env-out", str(env)]
+        cli_app,
+        [
+            "accounts-file",
+            "--base-url",
+            "http://127.0.0.1:9/v26.0",
+            "--out",
+            str(out),
+            "--accounts",
+            "3",
+            "--env-out",
+            str(env),
+        ],
     )
     assert result.exit_code == 0, result.output
     accounts = load_accounts(out)
@@ -216,8 +243,21 @@ def test_cli_writes_accounts_file_and_env(tmp_path: Path) -> None:
 
 def test_cli_serve_in_a_subprocess(tmp_path: Path) -> None:
     port_file = tmp_path / "port"
-    command = [sys.executable, "-m", "archiver.sandbox", "serve", "--port", "0", "--port-file", str(port_file), "--items-per-day", "5"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "archiver.sandbox",
+        "serve",
+        "--port",
+        "0",
+        "--port-file",
+        str(port_file),
+        "--items-per-day",
+        "5",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     try:
         deadline = time.monotonic() + 20
         while not port_file.exists() and time.monotonic() < deadline and process.poll() is None:
@@ -240,7 +280,9 @@ def test_make_server_refuses_other_hosts(world: World) -> None:
 def test_feed_paging_returns_exactly_the_truth(sandbox: Sandbox) -> None:
     world = sandbox.world
     for index, account in enumerate(world.accounts):
-        first = sandbox.ok(f"/{account.page_id}/feed", token=account.token, limit=2, fields="id,message,from,created_time")
+        first = sandbox.ok(
+            f"/{account.page_id}/feed", token=account.token, limit=2, fields="id,message,from,created_time"
+        )
         posts = sandbox.collect(first)
         ids = [post["id"] for post in posts]
         truth = {item.native_id: item for item in truth_of(world, "post", index)}
@@ -250,7 +292,25 @@ def test_feed_paging_returns_exactly_the_truth(sandbox: Sandbox) -> None:
             assert post.get("message") == truth[post["id"]].text
             assert post["from"]["id"] == truth[post["id"]].author_id
     own = sandbox.collect(sandbox.ok(f"/{sandbox.page()}/published_posts", limit=3))
-    assert {p["id"] for p in own} == {i.native_id for i in truth_of(world, "post") if i.author_id == sandbox.page()}
+    assert {p["id"] for p in own} == {
+        i.native_id for i in truth_of(world, "post") if i.author_id == sandbox.page()
+    }
+    first_page = sandbox.ok(f"/{sandbox.page()}/feed", limit=2)
+    second_page = sandbox.client.get(first_page["paging"]["next"]).json()
+    back = sandbox.client.get(second_page["paging"]["previous"]).json()
+    assert [p["id"] for p in back["data"]] == [p["id"] for p in first_page["data"]]
+
+
+def test_reverse_chronological_comments(sandbox: Sandbox) -> None:
+    post = max(
+        truth_of(sandbox.world, "post"),
+        key=lambda p: sum(c.thread_id == p.native_id for c in truth_of(sandbox.world, "comment")),
+    )
+    forward = sandbox.collect(sandbox.ok(f"/{post.native_id}/comments", limit=1, fields="id"))
+    backward = sandbox.collect(
+        sandbox.ok(f"/{post.native_id}/comments", limit=1, fields="id", order="reverse_chronological")
+    )
+    assert len(forward) > 1 and [c["id"] for c in backward] == [c["id"] for c in reversed(forward)]
 
 
 def test_stream_comments_paging_returns_exactly_the_truth(sandbox: Sandbox) -> None:
@@ -259,7 +319,9 @@ def test_stream_comments_paging_returns_exactly_the_truth(sandbox: Sandbox) -> N
     fields = "id,message,from,parent{id},is_hidden,created_time,attachment,permalink_url"
     seen: dict[str, dict[str, Any]] = {}
     for post in truth_of(world, "post"):
-        first = sandbox.ok(f"/{post.native_id}/comments", filter="stream", limit=2, summary="true", fields=fields)
+        first = sandbox.ok(
+            f"/{post.native_id}/comments", filter="stream", limit=2, summary="true", fields=fields
+        )
         got = sandbox.collect(first)
         expected = [c for c in comments if c.thread_id == post.native_id]
         assert [c["id"] for c in got] == [c.native_id for c in expected]
@@ -284,7 +346,11 @@ def test_nested_comment_paging_follows_next_links(sandbox: Sandbox) -> None:
             assert nested["summary"]["order"] == "chronological"
             if "next" in nested.get("paging", {}):
                 query = parse_qs(urlsplit(nested["paging"]["next"]).query)
-                assert query["filter"] == ["stream"] and query["limit"] == ["1"] and query["access_token"] == [sandbox.token()]
+                assert (
+                    query["filter"] == ["stream"]
+                    and query["limit"] == ["1"]
+                    and query["access_token"] == [sandbox.token()]
+                )
             collected.extend(c["id"] for c in sandbox.collect(nested))
     truth = truth_of(sandbox.world, "comment") + truth_of(sandbox.world, "reply")
     assert sorted(collected) == sorted(c.native_id for c in truth)
@@ -294,7 +360,9 @@ def test_toplevel_comments_with_nested_replies(sandbox: Sandbox) -> None:
     world = sandbox.world
     replies = truth_of(world, "reply")
     post_id = next(r.thread_id for r in replies)
-    data = sandbox.collect(sandbox.ok(f"/{post_id}/comments", fields="id,comment_count,comments{id,parent{id}}"))
+    data = sandbox.collect(
+        sandbox.ok(f"/{post_id}/comments", fields="id,comment_count,comments{id,parent{id}}")
+    )
     toplevel = [c.native_id for c in truth_of(world, "comment") if c.thread_id == post_id]
     assert [c["id"] for c in data] == toplevel
     nested = {r["id"] for c in data for r in c.get("comments", {}).get("data", [])}
@@ -320,7 +388,10 @@ def test_conversations_and_messages_paging_return_exactly_the_truth(sandbox: San
         assert [m["message"] for m in got] == [m.text for m in reversed(expected)]
         assert thread["message_count"] == len(expected)
         participant = thread["participants"]["data"][0]
-        assert set(participant) == {"name", "email", "id"} and participant["email"] == f"{participant['id']}@facebook.com"
+        assert (
+            set(participant) == {"name", "email", "id"}
+            and participant["email"] == f"{participant['id']}@facebook.com"
+        )
         direct = sandbox.collect(sandbox.ok(f"/{thread['id']}/messages", fields="id,message", limit=1))
         assert [m["id"] for m in direct] == [m.native_id for m in reversed(expected)]
 
@@ -354,8 +425,14 @@ def test_since_and_until_filter_on_created_time(sandbox: Sandbox) -> None:
     until = datetime(2026, 11, 3, 0, 0, tzinfo=STOCKHOLM)
     expected = {p.native_id for p in truth_of(sandbox.world, "post") if since <= p.created_time <= until}
     assert expected
-    by_unix = sandbox.collect(sandbox.ok(f"/{sandbox.page()}/feed", since=int(since.timestamp()), until=int(until.timestamp()), limit=1))
-    by_iso = sandbox.collect(sandbox.ok(f"/{sandbox.page()}/feed", since=since.isoformat(), until=until.isoformat()))
+    by_unix = sandbox.collect(
+        sandbox.ok(
+            f"/{sandbox.page()}/feed", since=int(since.timestamp()), until=int(until.timestamp()), limit=1
+        )
+    )
+    by_iso = sandbox.collect(
+        sandbox.ok(f"/{sandbox.page()}/feed", since=since.isoformat(), until=until.isoformat())
+    )
     assert {p["id"] for p in by_unix} == {p["id"] for p in by_iso} == expected
 
 
@@ -363,9 +440,15 @@ def test_token_errors(sandbox: Sandbox) -> None:
     unknown = sandbox.get(f"/{sandbox.page()}", token="EAAGnotatoken")
     assert unknown.status_code == 400
     assert unknown.json()["error"] | {"fbtrace_id": ""} == {
-        "message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190, "error_subcode": 467, "fbtrace_id": "",
+        "message": "Invalid OAuth access token.",
+        "type": "OAuthException",
+        "code": 190,
+        "error_subcode": 467,
+        "fbtrace_id": "",
     }
-    bearer = sandbox.client.get(f"/v26.0/{sandbox.page()}", headers={"Authorization": f"Bearer {sandbox.token()}"})
+    bearer = sandbox.client.get(
+        f"/v26.0/{sandbox.page()}", headers={"Authorization": f"Bearer {sandbox.token()}"}
+    )
     assert bearer.status_code == 200
     assert sandbox.client.get(f"/v26.0/{sandbox.page()}").json()["error"]["code"] == 104
     sandbox.admin("faults", {"expired_tokens": [sandbox.token()]})
@@ -384,7 +467,9 @@ def test_deleted_and_unknown_objects_answer_100_33(sandbox: Sandbox) -> None:
         response = sandbox.get(f"/{object_id}")
         error = response.json()["error"]
         assert response.status_code == 400 and (error["code"], error["error_subcode"]) == (100, 33)
-        assert error["type"] == "GraphMethodException" and error["message"].startswith("(#100) Object does not exist")
+        assert error["type"] == "GraphMethodException" and error["message"].startswith(
+            "(#100) Object does not exist"
+        )
     sandbox.admin("clock", {"now": (deleted.time - timedelta(seconds=1)).isoformat()})
     assert sandbox.get(f"/{deleted.native_id}").status_code == 200
 
@@ -400,7 +485,11 @@ def test_faults_happen_at_the_configured_counts(sandbox: Sandbox) -> None:
     buc = json.loads(answers[2].headers["X-Business-Use-Case-Usage"])[sandbox.page()][0]
     assert buc["call_count"] == 100 and buc["estimated_time_to_regain_access"] == 0
     transient = answers[4].json()["error"]
-    assert (transient["code"], transient["is_transient"], transient["message"]) == (1, True, "An unknown error has occurred.")
+    assert (transient["code"], transient["is_transient"], transient["message"]) == (
+        1,
+        True,
+        "An unknown error has occurred.",
+    )
     assert "text/html" in answers[9].headers["Content-Type"]
     assert sandbox.admin("faults").json()["graph_requests"] == 16
 
@@ -422,7 +511,11 @@ def test_media_urls_work_until_the_clock_passes_their_expiry(sandbox: Sandbox) -
     assert url.startswith(sandbox.base + "/_media/") and "oe=" in url and "oh=" in url
     first, second = httpx.get(url), httpx.get(url)
     assert first.status_code == 200 and first.headers["Content-Type"] == "image/jpeg"
-    assert first.content[:3] == b"\xff\xd8\xff" and first.content == second.content and 1000 < len(first.content) < 40000
+    assert (
+        first.content[:3] == b"\xff\xd8\xff"
+        and first.content == second.content
+        and 1000 < len(first.content) < 40000
+    )
     assert httpx.get(url.replace("oh=00_", "oh=00_x")).status_code == 403
     sandbox.admin("clock", {"now": (AT + timedelta(minutes=59)).isoformat()})
     assert httpx.get(url).status_code == 200
@@ -436,7 +529,10 @@ def test_media_urls_work_until_the_clock_passes_their_expiry(sandbox: Sandbox) -
 
 def test_message_attachments_have_size_and_signed_urls(sandbox: Sandbox) -> None:
     account = next(
-        (i, m) for i, _ in enumerate(sandbox.world.accounts) for m in truth_of(sandbox.world, "message", i) if m.attachment_count
+        (i, m)
+        for i, _ in enumerate(sandbox.world.accounts)
+        for m in truth_of(sandbox.world, "message", i)
+        if m.attachment_count
     )
     index, message = account
     body = sandbox.ok(f"/{message.native_id}", token=sandbox.token(index), fields="id,message,attachments")
@@ -449,7 +545,9 @@ def test_message_attachments_have_size_and_signed_urls(sandbox: Sandbox) -> None
 
 def test_next_urls_carry_the_access_token_even_with_bearer_auth(sandbox: Sandbox) -> None:
     response = sandbox.client.get(
-        f"/v26.0/{sandbox.page()}/feed", params={"limit": 1}, headers={"Authorization": f"Bearer {sandbox.token()}"}
+        f"/v26.0/{sandbox.page()}/feed",
+        params={"limit": 1},
+        headers={"Authorization": f"Bearer {sandbox.token()}"},
     )
     next_url = response.json()["paging"]["next"]
     assert parse_qs(urlsplit(next_url).query)["access_token"] == [sandbox.token()]
@@ -459,8 +557,13 @@ def test_next_urls_carry_the_access_token_even_with_bearer_auth(sandbox: Sandbox
 def test_graph_bodies_escape_like_graph_facebook_com(sandbox: Sandbox) -> None:
     raw = sandbox.get(f"/{sandbox.page()}/feed", fields="message,permalink_url", limit=5).content
     assert raw.isascii() and b"\\u00" in raw and b"https:\\/\\/www.facebook.com" in raw
-    assert sandbox.client.get(f"/v25.0/{sandbox.page()}", params={"access_token": sandbox.token()}).status_code == 200
-    assert sandbox.client.get(f"/{sandbox.page()}", params={"access_token": sandbox.token()}).status_code == 200
+    assert (
+        sandbox.client.get(f"/v25.0/{sandbox.page()}", params={"access_token": sandbox.token()}).status_code
+        == 200
+    )
+    assert (
+        sandbox.client.get(f"/{sandbox.page()}", params={"access_token": sandbox.token()}).status_code == 200
+    )
 
 
 def test_admin_endpoints(sandbox: Sandbox) -> None:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from conftest import S3Stack, SandboxServer
+    from mypy_boto3_s3.type_defs import ObjectLockRetentionTypeDef
 
 runner = CliRunner()
 
@@ -127,24 +128,28 @@ def test_retention_cannot_be_shortened_or_weakened_even_by_admin(s3_stack: S3Sta
     admin = s3_stack.client("admin")
     soon = datetime.now(UTC) + timedelta(minutes=5)
     later = datetime.now(UTC) + timedelta(days=s3_stack.retention_days + 2)
-    for mode, until in (("COMPLIANCE", soon), ("GOVERNANCE", later)):
+    weaker: list[ObjectLockRetentionTypeDef] = [
+        {"Mode": "COMPLIANCE", "RetainUntilDate": soon},
+        {"Mode": "GOVERNANCE", "RetainUntilDate": later},
+    ]
+    for retention in weaker:
         with pytest.raises(ClientError) as error:
             admin.put_object_retention(
                 Bucket=s3_stack.bucket,
                 Key=key,
                 VersionId=version,
-                Retention={"Mode": mode, "RetainUntilDate": until},
+                Retention=retention,
                 BypassGovernanceRetention=True,
             )
-        assert _error_code(error) == "AccessDenied", mode
+        assert _error_code(error) == "AccessDenied", retention
     admin.put_object_retention(
         Bucket=s3_stack.bucket,
         Key=key,
         VersionId=version,
         Retention={"Mode": "COMPLIANCE", "RetainUntilDate": later},
     )
-    retention = admin.get_object_retention(Bucket=s3_stack.bucket, Key=key, VersionId=version)["Retention"]
-    assert retention["RetainUntilDate"] > soon
+    kept = admin.get_object_retention(Bucket=s3_stack.bucket, Key=key, VersionId=version)["Retention"]
+    assert kept["RetainUntilDate"] >= later - timedelta(seconds=1)
 
 
 def test_delete_without_version_only_adds_a_marker(s3_stack: S3Stack) -> None:
@@ -157,7 +162,7 @@ def test_delete_without_version_only_adds_a_marker(s3_stack: S3Stack) -> None:
 
 def test_identities_cannot_touch_lock_settings_or_the_bucket(s3_stack: S3Stack) -> None:
     archiver = s3_stack.client("archiver")
-    calls = {
+    calls: dict[str, Callable[[], object]] = {
         "put_object_lock_configuration": lambda: archiver.put_object_lock_configuration(
             Bucket=s3_stack.bucket,
             ObjectLockConfiguration={
@@ -316,16 +321,20 @@ def _processes(directory: Path) -> dict[str, int | None]:
 def test_cli_up_twice_is_idempotent_env_works_and_down_stops(tmp_path: Path) -> None:
     directory = tmp_path / "stack"
     base = ["--dir", str(directory)]
-    up = ["up", *base, "--retention-days", "1", "--seed", "2", "--accounts", "1", "--items-per-day", "5"]
+    up = ["up", *base, "--seed", "2", "--accounts", "1", "--items-per-day", "5", "--retention-days"]
     try:
-        first = runner.invoke(app, up)
+        first = runner.invoke(app, [*up, "1"])
         assert first.exit_code == 0, first.output
         assert "started: seaweedfs, sandbox" in first.stdout
         pids = _processes(directory)
         assert all(pid is not None and pid_alive(pid) for pid in pids.values())
-        second = runner.invoke(app, up)
+        second = runner.invoke(app, [*up, "1"])
         assert second.exit_code == 0, second.output
         assert "nothing to do" in second.stdout
+        third = runner.invoke(app, [*up, "2"])
+        assert third.exit_code == 0, third.output
+        assert "set to COMPLIANCE 2 days" in third.stdout
+        assert "started" not in third.stdout
         assert _processes(directory) == pids
         status = runner.invoke(app, ["status", *base])
         assert status.exit_code == 0, status.output

@@ -63,7 +63,9 @@ def test_edit_hide_and_unhide_each_make_a_new_version_keeping_first_seen() -> No
     assert edited[0]["first_seen_at"] == latest[edited[0]["item_key"]]["first_seen_at"]
     latest = {edited[0]["item_key"]: edited[0]}
     hidden = new_versions(
-        [(observation("1_10", text="Hej igen", visibility="hidden", state="hidden"), {})], latest, context("c")
+        [(observation("1_10", text="Hej igen", visibility="hidden", state="hidden"), {})],
+        latest,
+        context("c"),
     )
     assert [(r["version"], r["state"]) for r in hidden] == [(3, "hidden")]
     latest = {hidden[0]["item_key"]: hidden[0]}
@@ -72,7 +74,9 @@ def test_edit_hide_and_unhide_each_make_a_new_version_keeping_first_seen() -> No
 
 
 def test_a_comment_missing_from_a_rechecked_thread_gets_a_tombstone_with_its_last_text() -> None:
-    latest = first_run(observation("1_1", kind="post"), observation("1_10"), observation("1_11", text="Borta"))
+    latest = first_run(
+        observation("1_1", kind="post"), observation("1_10"), observation("1_11", text="Borta")
+    )
     seen = {item_key("facebook", "1", "1_1"), item_key("facebook", "1", "1_10")}
     rows = tombstones(latest, seen, context("b"))
     assert [(r["native_id"], r["state"], r["version"], r["text"]) for r in rows] == [

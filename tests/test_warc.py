@@ -12,7 +12,9 @@ TOKEN = "EAAGsecret+token/with=odd&chars1234567890"
 
 def test_exchanges_round_trip_without_the_token_anywhere() -> None:
     recorder = WarcRecorder(Redactor([TOKEN]), {"run_id": "acct_1", "account": "acct"})
-    body = json.dumps({"data": [{"id": "1_2", "message": "Hej 👋"}], "paging": {"next": f"https://x/?access_token={TOKEN}"}})
+    body = json.dumps(
+        {"data": [{"id": "1_2", "message": "Hej 👋"}], "paging": {"next": f"https://x/?access_token={TOKEN}"}}
+    )
     recorded = recorder.record(
         "GET",
         f"https://graph.example/v26.0/1/feed?access_token={TOKEN}&limit=100",

@@ -17,7 +17,10 @@ import yaml
 from archiver.sandbox.server import is_loopback, make_server
 from archiver.sandbox.world import World, WorldConfig
 
-app = typer.Typer(help="A local stand-in for the platforms' APIs over a seeded, evolving municipality.", no_args_is_help=True)
+app = typer.Typer(
+    help="A local stand-in for the platforms' APIs over a seeded, evolving municipality.",
+    no_args_is_help=True,
+)
 
 Seed = Annotated[int, typer.Option(help="Seed of the world; the same seed gives the same world.")]
 AccountCount = Annotated[int, typer.Option("--accounts", help="How many accounts the municipality has.")]
@@ -30,7 +33,9 @@ def _config(seed: int, accounts: int, items_per_day: int, start_date: str) -> Wo
     try:
         start = date.fromisoformat(start_date)
     except ValueError:
-        raise typer.BadParameter(f"{start_date!r} is not a date; write YYYY-MM-DD", param_hint="--start-date") from None
+        raise typer.BadParameter(
+            f"{start_date!r} is not a date; write YYYY-MM-DD", param_hint="--start-date"
+        ) from None
     if accounts < 1 or items_per_day < 1:
         raise typer.BadParameter("--accounts and --items-per-day must be at least 1")
     return WorldConfig(seed=seed, accounts=accounts, items_per_day=items_per_day, start_date=start)
@@ -89,7 +94,9 @@ def serve(
 ) -> None:
     """Serve the sandbox until interrupted."""
     if not is_loopback(host):
-        typer.echo(f"Refusing to bind {host}: the sandbox serves only loopback addresses (127.0.0.1, ::1).", err=True)
+        typer.echo(
+            f"Refusing to bind {host}: the sandbox serves only loopback addresses (127.0.0.1, ::1).", err=True
+        )
         raise typer.Exit(2)
     world = World(_config(seed, accounts, items_per_day, start_date))
     try:
@@ -118,7 +125,9 @@ def accounts_file(
     accounts: AccountCount = 2,
     items_per_day: ItemsPerDay = 30,
     start_date: StartDate = "2026-11-01",
-    env_out: Annotated[Path | None, typer.Option(help="Also write the sandbox tokens here as NAME=token lines.")] = None,
+    env_out: Annotated[
+        Path | None, typer.Option(help="Also write the sandbox tokens here as NAME=token lines.")
+    ] = None,
 ) -> None:
     """Write the accounts file for the sandbox world (and, if asked, an env file with its tokens)."""
     world = World(_config(seed, accounts, items_per_day, start_date))

@@ -115,6 +115,7 @@ class _FieldParser:
         self.pos = 0
 
     def parse(self) -> tuple[FieldSpec, ...]:
+        """Return every field of the source; raise GraphError unless all of it was read."""
         specs = self.fields()
         self.skip_space()
         if self.pos != len(self.source):
@@ -122,33 +123,41 @@ class _FieldParser:
         return specs
 
     def error(self) -> GraphError:
+        """Return the syntax error Graph reports at the current position."""
         found = self.source[self.pos] if self.pos < len(self.source) else "end of string"
         message = f'Syntax error "Expected end of string instead of "{found}"." at character {self.pos}: {self.source}'
         return GraphError(400, 2500, message)
 
     def skip_space(self) -> None:
+        """Move past whitespace."""
         while self.pos < len(self.source) and self.source[self.pos].isspace():
             self.pos += 1
 
     def peek(self) -> str:
+        """Return the next non-space character, or "" at the end."""
         self.skip_space()
         return self.source[self.pos] if self.pos < len(self.source) else ""
 
     def expect(self, char: str) -> None:
+        """Consume ``char`` or raise the syntax error."""
         if self.peek() != char:
             raise self.error()
         self.pos += 1
 
     def name(self) -> str:
+        """Return the field or modifier name at the current position."""
         self.skip_space()
         start = self.pos
-        while self.pos < len(self.source) and (self.source[self.pos].isalnum() or self.source[self.pos] == "_"):
+        while self.pos < len(self.source) and (
+            self.source[self.pos].isalnum() or self.source[self.pos] == "_"
+        ):
             self.pos += 1
         if start == self.pos:
             raise self.error()
-        return self.source[start:self.pos]
+        return self.source[start : self.pos]
 
     def fields(self) -> tuple[FieldSpec, ...]:
+        """Return a comma-separated list of fields."""
         specs = [self.field()]
         while self.peek() == ",":
             self.pos += 1
@@ -156,6 +165,7 @@ class _FieldParser:
         return tuple(specs)
 
     def field(self) -> FieldSpec:
+        """Return one field with its ``.modifier(arg)`` parts, ``.as(alias)`` and ``{children}``."""
         name = self.name()
         modifiers: dict[str, str] = {}
         children: tuple[FieldSpec, ...] | None = None
@@ -174,7 +184,7 @@ class _FieldParser:
             end = self.source.find(")", self.pos)
             if end < 0:
                 raise self.error()
-            argument, self.pos = self.source[self.pos:end].strip(), end + 1
+            argument, self.pos = self.source[self.pos : end].strip(), end + 1
             if modifier == "as":
                 alias = argument
             else:
@@ -471,7 +481,9 @@ class GraphApi:
 
     def _edge(self, ctx: _Ctx, node_type: NodeType, target: Any, name: str) -> dict[str, Any]:
         if name not in node_type.edges:
-            raise GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type.name})")
+            raise GraphError(
+                400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type.name})"
+            )
         _validate(NODE_TYPES[node_type.edges[name]], parse_fields(ctx.request.params.get("fields")))
         owner_id = ctx.account.page_id if target is ctx.account else _target_id(target)
         edge = _Edge(ctx, owner_id, name, None)
@@ -494,13 +506,19 @@ def _validate(node_type: NodeType, specs: tuple[FieldSpec, ...] | None) -> None:
         if spec.name in node_type.deprecated:
             raise GraphError(400, 12, f"(#12) {spec.name} field is deprecated for versions v3.3 and higher")
         if spec.name not in node_type.fields and spec.name not in node_type.silent:
-            raise GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({spec.name}) on node type ({node_type.name})")
+            raise GraphError(
+                400,
+                100,
+                f"(#100) Tried accessing nonexisting field ({spec.name}) on node type ({node_type.name})",
+            )
         if spec.name in node_type.edges:
             _validate(NODE_TYPES[node_type.edges[spec.name]], spec.children)
             _limit(spec.modifiers.get("limit"))
 
 
-def _serialize(ctx: _Ctx, node_type: NodeType, target: Any, specs: tuple[FieldSpec, ...] | None) -> dict[str, Any]:
+def _serialize(
+    ctx: _Ctx, node_type: NodeType, target: Any, specs: tuple[FieldSpec, ...] | None
+) -> dict[str, Any]:
     """Return the node ``target`` with the requested fields (or the defaults); ``id`` always included."""
     requested = specs if specs is not None else tuple(FieldSpec(name) for name in node_type.defaults)
     result: dict[str, Any] = {}
@@ -557,15 +575,17 @@ def _post_attachments(ctx: _Ctx, item: Item) -> list[dict[str, Any]]:
         return [_photo_attachment(ctx, item.media[0])]
     album_id = str(10**15 + int(item.media[0].media_id) % 10**15)
     link = f"https://www.facebook.com/media/set/?set=a.{album_id}&type=3"
-    return [{
-        "media": _image(ctx, item.media[0]),
-        "media_type": "album",
-        "subattachments": {"data": [_photo_attachment(ctx, media) for media in item.media]},
-        "target": {"id": album_id, "url": link},
-        "title": "Photos from " + ctx.account.display_name + "'s post",
-        "type": "album",
-        "url": link,
-    }]
+    return [
+        {
+            "media": _image(ctx, item.media[0]),
+            "media_type": "album",
+            "subattachments": {"data": [_photo_attachment(ctx, media) for media in item.media]},
+            "target": {"id": album_id, "url": link},
+            "title": "Photos from " + ctx.account.display_name + "'s post",
+            "type": "album",
+            "url": link,
+        }
+    ]
 
 
 def _attachments_field(ctx: _Ctx, item: Item, spec: FieldSpec) -> object:
@@ -584,12 +604,18 @@ def _comments_edge(ctx: _Ctx, item: Item, edge: _Edge) -> dict[str, Any]:
     stream = edge.option("filter") == "stream"
     order = edge.option("order") or "chronological"
     if order not in ("chronological", "reverse_chronological", "ranked"):
-        raise GraphError(400, 100, "(#100) order must be one of the following values: chronological, reverse_chronological, ranked")
+        raise GraphError(
+            400,
+            100,
+            "(#100) order must be one of the following values: chronological, reverse_chronological, ranked",
+        )
     items = ctx.state.stream(item) if stream and item.kind == "post" else ctx.state.children(item)
     items = edge.window(items)
     descending = order == "reverse_chronological"
     ordered = items[::-1] if descending else items
-    result = edge.respond(ordered, lambda child: _serialize(ctx, COMMENT, child, edge.children), _seq_key, descending)
+    result = edge.respond(
+        ordered, lambda child: _serialize(ctx, COMMENT, child, edge.children), _seq_key, descending
+    )
     if _truthy(edge.option("summary")):
         result["summary"] = {"order": order, "total_count": len(items), "can_comment": True}
     return result
@@ -617,11 +643,15 @@ def _reactions_edge(ctx: _Ctx, item: Item, edge: _Edge) -> dict[str, Any]:
     after = None if edge.nested else edge.option("after")
     if after:
         start = _decode_cursor(after)[0]
-    chosen = reactions[start:start + edge.limit]
-    result: dict[str, Any] = {"data": [_serialize(ctx, REACTION, reaction, edge.children) for reaction in chosen]}
+    chosen = reactions[start : start + edge.limit]
+    result: dict[str, Any] = {
+        "data": [_serialize(ctx, REACTION, reaction, edge.children) for reaction in chosen]
+    }
     if chosen:
         end = start + len(chosen)
-        paging: dict[str, Any] = {"cursors": {"before": _encode_cursor((start,)), "after": _encode_cursor((end,))}}
+        paging: dict[str, Any] = {
+            "cursors": {"before": _encode_cursor((start,)), "after": _encode_cursor((end,))}
+        }
         if end < len(reactions):
             paging["next"] = edge.link("after", _encode_cursor((end,)))
         result["paging"] = paging
@@ -639,7 +669,9 @@ def _posts_edge(ctx: _Ctx, account: SandboxAccount, edge: _Edge) -> dict[str, An
     if edge.name != "feed":
         posts = [post for post in posts if post.by_page]
     posts = edge.window(posts)
-    return edge.respond(posts, lambda post: _serialize(ctx, POST, post, edge.children), lambda p: (p.created, p.seq), True)
+    return edge.respond(
+        posts, lambda post: _serialize(ctx, POST, post, edge.children), lambda p: (p.created, p.seq), True
+    )
 
 
 def _conversations_edge(ctx: _Ctx, account: SandboxAccount, edge: _Edge) -> dict[str, Any]:
@@ -661,7 +693,9 @@ def _conversations_edge(ctx: _Ctx, account: SandboxAccount, edge: _Edge) -> dict
 
 def _messages_edge(ctx: _Ctx, thread: Item, edge: _Edge) -> dict[str, Any]:
     messages = ctx.state.children(thread)[::-1]
-    return edge.respond(messages, lambda message: _serialize(ctx, MESSAGE, message, edge.children), _seq_key, True)
+    return edge.respond(
+        messages, lambda message: _serialize(ctx, MESSAGE, message, edge.children), _seq_key, True
+    )
 
 
 def _messages_field(ctx: _Ctx, thread: Item, spec: FieldSpec) -> object:
@@ -679,12 +713,23 @@ def _message_attachments(ctx: _Ctx, message: Item) -> list[dict[str, Any]]:
 
     found = []
     for media in message.media:
-        entry: dict[str, Any] = {"id": media.media_id, "mime_type": media.mime, "name": media.name, "size": len(media_bytes(media))}
+        entry: dict[str, Any] = {
+            "id": media.media_id,
+            "mime_type": media.mime,
+            "name": media.name,
+            "size": len(media_bytes(media)),
+        }
         url = ctx.media_url(media)
         if media.is_image:
             entry["image_data"] = {
-                "width": media.width, "height": media.height, "max_width": media.width, "max_height": media.height,
-                "url": url, "preview_url": url, "image_type": 1, "render_as_sticker": False,
+                "width": media.width,
+                "height": media.height,
+                "max_width": media.width,
+                "max_height": media.height,
+                "url": url,
+                "preview_url": url,
+                "image_type": 1,
+                "render_as_sticker": False,
             }
         else:
             entry["file_url"] = url
@@ -711,9 +756,13 @@ PAGE_FIELDS: dict[str, FieldFunction] = {
     "followers_count": lambda ctx, a, spec: 4200 + int(a.page_id) % 1000 * 8,
     "access_token": lambda ctx, a, spec: a.token,
     "feed": lambda ctx, a, spec: _posts_edge(ctx, a, _Edge(ctx, a.page_id, "feed", spec)),
-    "published_posts": lambda ctx, a, spec: _posts_edge(ctx, a, _Edge(ctx, a.page_id, "published_posts", spec)),
+    "published_posts": lambda ctx, a, spec: _posts_edge(
+        ctx, a, _Edge(ctx, a.page_id, "published_posts", spec)
+    ),
     "posts": lambda ctx, a, spec: _posts_edge(ctx, a, _Edge(ctx, a.page_id, "posts", spec)),
-    "conversations": lambda ctx, a, spec: _conversations_edge(ctx, a, _Edge(ctx, a.page_id, "conversations", spec)),
+    "conversations": lambda ctx, a, spec: _conversations_edge(
+        ctx, a, _Edge(ctx, a.page_id, "conversations", spec)
+    ),
 }
 
 
@@ -757,7 +806,12 @@ def _comment_attachment(ctx: _Ctx, item: Item, spec: FieldSpec) -> object:
         return ABSENT
     media = item.media[0]
     link = _photo_link(media)
-    value = {"media": _image(ctx, media), "target": {"id": media.media_id, "url": link}, "type": "photo", "url": link}
+    value = {
+        "media": _image(ctx, media),
+        "target": {"id": media.media_id, "url": link},
+        "type": "photo",
+        "url": link,
+    }
     return _project(value, spec.children)
 
 
@@ -801,7 +855,9 @@ def _snippet(ctx: _Ctx, thread: Item) -> str:
 CONVERSATION_FIELDS: dict[str, FieldFunction] = {
     "id": lambda ctx, item, spec: item.native_id,
     "updated_time": lambda ctx, item, spec: ctx.time(ctx.state.updated(item)),
-    "link": lambda ctx, item, spec: f"/{_page_username(ctx.account)}/inbox/{item.native_id[2:]}/?section=messages",
+    "link": lambda ctx, item, spec: (
+        f"/{_page_username(ctx.account)}/inbox/{item.native_id[2:]}/?section=messages"
+    ),
     "message_count": lambda ctx, item, spec: len(ctx.state.children(item)),
     "unread_count": lambda ctx, item, spec: 0,
     "participants": _participants,
@@ -825,7 +881,9 @@ def _message_to(ctx: _Ctx, message: Item, spec: FieldSpec) -> object:
 MESSAGE_FIELDS: dict[str, FieldFunction] = {
     "id": lambda ctx, item, spec: item.native_id,
     "created_time": lambda ctx, item, spec: ctx.time(item.created),
-    "from": lambda ctx, item, spec: _project(ctx.person(item.author.id, item.author.name, with_email=True), spec.children),
+    "from": lambda ctx, item, spec: _project(
+        ctx.person(item.author.id, item.author.name, with_email=True), spec.children
+    ),
     "to": _message_to,
     "message": lambda ctx, item, spec: ctx.state.text(item) or "",
     "attachments": _attachments_field,
@@ -860,42 +918,97 @@ PHOTO_FIELDS: dict[str, FieldFunction] = {
 }
 
 PAGE = NodeType(
-    "Page", PAGE_FIELDS, ("name", "id"),
+    "Page",
+    PAGE_FIELDS,
+    ("name", "id"),
     edges={"feed": "Post", "published_posts": "Post", "posts": "Post", "conversations": "UnifiedThread"},
-    silent=frozenset({"cover", "picture", "location", "verification_status", "instagram_business_account", "tasks"}),
+    silent=frozenset(
+        {"cover", "picture", "location", "verification_status", "instagram_business_account", "tasks"}
+    ),
 )
 POST = NodeType(
-    "Post", POST_FIELDS, ("created_time", "message", "id"),
+    "Post",
+    POST_FIELDS,
+    ("created_time", "message", "id"),
     edges={"comments": "Comment", "reactions": "Reaction", "attachments": "StoryAttachment"},
-    silent=frozenset({
-        "story", "message_tags", "place", "shares", "privacy", "scheduled_publish_time", "parent_id",
-        "story_tags", "with_tags", "properties", "call_to_action", "coordinates", "event", "feed_targeting",
-        "targeting", "actions", "icon", "instagram_eligibility", "promotable_id", "subscribed",
-        "timeline_visibility", "to", "via", "backdated_time", "admin_creator", "application",
-        "sharedposts", "insights", "likes", "is_popular", "is_spherical", "is_instagram_eligible",
-        "is_eligible_for_promotion", "is_inline_created", "multi_share_end_card", "sponsor_tags",
-    }),
+    silent=frozenset(
+        {
+            "story",
+            "message_tags",
+            "place",
+            "shares",
+            "privacy",
+            "scheduled_publish_time",
+            "parent_id",
+            "story_tags",
+            "with_tags",
+            "properties",
+            "call_to_action",
+            "coordinates",
+            "event",
+            "feed_targeting",
+            "targeting",
+            "actions",
+            "icon",
+            "instagram_eligibility",
+            "promotable_id",
+            "subscribed",
+            "timeline_visibility",
+            "to",
+            "via",
+            "backdated_time",
+            "admin_creator",
+            "application",
+            "sharedposts",
+            "insights",
+            "likes",
+            "is_popular",
+            "is_spherical",
+            "is_instagram_eligible",
+            "is_eligible_for_promotion",
+            "is_inline_created",
+            "multi_share_end_card",
+            "sponsor_tags",
+        }
+    ),
     deprecated=frozenset({"caption", "description", "link", "name", "object_id", "source", "type"}),
 )
 COMMENT = NodeType(
-    "Comment", COMMENT_FIELDS, ("created_time", "from", "message", "id"),
+    "Comment",
+    COMMENT_FIELDS,
+    ("created_time", "from", "message", "id"),
     edges={"comments": "Comment", "reactions": "Reaction"},
-    silent=frozenset({
-        "message_tags", "admin_creator", "application", "private_reply_conversation",
-        "live_broadcast_timestamp", "likes",
-    }),
+    silent=frozenset(
+        {
+            "message_tags",
+            "admin_creator",
+            "application",
+            "private_reply_conversation",
+            "live_broadcast_timestamp",
+            "likes",
+        }
+    ),
 )
 CONVERSATION = NodeType(
-    "UnifiedThread", CONVERSATION_FIELDS, ("updated_time", "id"),
+    "UnifiedThread",
+    CONVERSATION_FIELDS,
+    ("updated_time", "id"),
     edges={"messages": "Message"},
     silent=frozenset({"former_participants", "name", "scoped_thread_key", "wallpaper"}),
 )
 MESSAGE = NodeType(
-    "Message", MESSAGE_FIELDS, ("created_time", "id"),
+    "Message",
+    MESSAGE_FIELDS,
+    ("created_time", "id"),
     edges={"attachments": "MessageAttachment"},
     silent=frozenset({"sticker", "shares", "reactions", "story"}),
 )
-PHOTO = NodeType("Photo", PHOTO_FIELDS, ("created_time", "name", "id"), silent=frozenset({"alt_text", "album", "webp_images"}))
+PHOTO = NodeType(
+    "Photo",
+    PHOTO_FIELDS,
+    ("created_time", "name", "id"),
+    silent=frozenset({"alt_text", "album", "webp_images"}),
+)
 REACTION = NodeType(
     "Reaction",
     {"id": lambda ctx, r, spec: r[0], "name": lambda ctx, r, spec: r[1], "type": lambda ctx, r, spec: r[2]},
@@ -905,9 +1018,19 @@ OPEN = NodeType("Object", {}, ())
 """Attachments are plain sub-objects: their fields are not validated, only projected."""
 
 NODE_TYPES: dict[str, NodeType] = {
-    "Page": PAGE, "Post": POST, "Comment": COMMENT, "UnifiedThread": CONVERSATION, "Message": MESSAGE,
-    "Photo": PHOTO, "Reaction": REACTION, "StoryAttachment": OPEN, "MessageAttachment": OPEN,
-    "post": POST, "comment": COMMENT, "conversation": CONVERSATION, "message": MESSAGE,
+    "Page": PAGE,
+    "Post": POST,
+    "Comment": COMMENT,
+    "UnifiedThread": CONVERSATION,
+    "Message": MESSAGE,
+    "Photo": PHOTO,
+    "Reaction": REACTION,
+    "StoryAttachment": OPEN,
+    "MessageAttachment": OPEN,
+    "post": POST,
+    "comment": COMMENT,
+    "conversation": CONVERSATION,
+    "message": MESSAGE,
 }
 
 EDGE_FUNCTIONS: dict[str, Callable[[_Ctx, Any, _Edge], dict[str, Any]]] = {

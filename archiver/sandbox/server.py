@@ -173,7 +173,9 @@ class _Usage:
         return app, page
 
 
-def usage_headers(page_id: str | None, app: int, page: int, saturated: bool = False) -> tuple[tuple[str, str], ...]:
+def usage_headers(
+    page_id: str | None, app: int, page: int, saturated: bool = False
+) -> tuple[tuple[str, str], ...]:
     """Return the usage headers for the given percentages (page header only with a known page).
 
     Time and CPU shares are lower than the call count, as in real traffic, except when
@@ -188,10 +190,17 @@ def usage_headers(page_id: str | None, app: int, page: int, saturated: bool = Fa
     app_usage = {"call_count": app, "total_time": share(app, 3, 4), "total_cputime": share(app, 1, 2)}
     headers = [("X-App-Usage", json.dumps(app_usage, separators=(",", ":")))]
     if page_id:
-        buc = {page_id: [{
-            "type": "pages", "call_count": page, "total_cputime": share(page, 1, 2), "total_time": share(page, 3, 4),
-            "estimated_time_to_regain_access": 0,
-        }]}
+        buc = {
+            page_id: [
+                {
+                    "type": "pages",
+                    "call_count": page,
+                    "total_cputime": share(page, 1, 2),
+                    "total_time": share(page, 3, 4),
+                    "estimated_time_to_regain_access": 0,
+                }
+            ]
+        }
         headers.append(("X-Business-Use-Case-Usage", json.dumps(buc, separators=(",", ":"))))
     return tuple(headers)
 
@@ -213,7 +222,11 @@ class _Stats:
     def snapshot(self) -> dict[str, Any]:
         """Return the counts as JSON-ready data."""
         with self._lock:
-            return {"total": sum(self.by_status.values()), "by_kind": dict(self.by_kind), "by_status": dict(self.by_status)}
+            return {
+                "total": sum(self.by_status.values()),
+                "by_kind": dict(self.by_kind),
+                "by_status": dict(self.by_status),
+            }
 
 
 def path_kind(path: str) -> str:
@@ -227,7 +240,9 @@ def path_kind(path: str) -> str:
 class SandboxApp:
     """Everything the sandbox answers, independent of the HTTP plumbing."""
 
-    def __init__(self, world: World, faults: Mapping[str, Any] | None = None, now: datetime | None = None) -> None:
+    def __init__(
+        self, world: World, faults: Mapping[str, Any] | None = None, now: datetime | None = None
+    ) -> None:
         self.world = world
         self.clock = SandboxClock(now)
         self.signer = MediaSigner(hashlib.sha256(f"media-secret:{world.config.seed}".encode()).digest())
@@ -250,7 +265,9 @@ class SandboxApp:
             self._faults = faults
             self._counter = 0
 
-    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes, host: str) -> Response:
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes, host: str
+    ) -> Response:
         """Return the answer to one HTTP request."""
         parts = urlsplit(target)
         if parts.path.startswith("/_sandbox/"):
@@ -260,7 +277,9 @@ class SandboxApp:
             response = self._media(parts.path, dict(parse_qsl(parts.query)))
             self.stats.count("media", response.status)
         else:
-            response = self._graph(method, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)), headers, host)
+            response = self._graph(
+                method, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)), headers, host
+            )
         return response
 
     def _admin(self, method: str, path: str, body: bytes) -> Response:
@@ -286,7 +305,13 @@ class SandboxApp:
                 self.set_faults(FaultSet.from_dict(payload))
             return _json_response(200, {"faults": self.faults.to_dict(), "graph_requests": self._counter})
         if (method, name) == ("GET", "accounts"):
-            return _json_response(200, {"organisation": "Exempelby kommun", "accounts": [_account_json(a) for a in self.world.accounts]})
+            return _json_response(
+                200,
+                {
+                    "organisation": "Exempelby kommun",
+                    "accounts": [_account_json(a) for a in self.world.accounts],
+                },
+            )
         if (method, name) == ("GET", "stats"):
             return _json_response(200, self.stats.snapshot())
         return _json_response(404, {"error": f"no admin endpoint {method} /_sandbox/{name}"})
@@ -296,7 +321,9 @@ class SandboxApp:
         now = to_unix(self.clock.now())
         valid = self.signer.valid(filename, query.get("oe", ""), query.get("oh", ""), now)
         if self.faults.media_expired or not valid:
-            return Response(403, (("Content-Type", "text/plain; charset=utf-8"),), b"URL signature expiration")
+            return Response(
+                403, (("Content-Type", "text/plain; charset=utf-8"),), b"URL signature expiration"
+            )
         media_id, _, extension = filename.partition(".")
         media = self.world.media(media_id)
         if media is None:
@@ -314,10 +341,12 @@ class SandboxApp:
             self._lifetime += 1
             return self._counter, self._lifetime, self._faults
 
-    def _graph(self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], host: str) -> Response:
+    def _graph(
+        self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], host: str
+    ) -> Response:
         match = VERSION_PREFIX.match(path)
         version = match.group(1) if match else graph.DEFAULT_VERSION
-        inner = path[match.end():] if match else path
+        inner = path[match.end() :] if match else path
         token = params.get("access_token") or _bearer(headers)
         account = self.world.account_for_token(token) if token else None
         count, lifetime, faults = self._next_count()
@@ -331,16 +360,24 @@ class SandboxApp:
         extra = (*usage, ("facebook-api-version", version))
         try:
             if method != "GET":
-                raise GraphError(400, 100, f"(#100) Unsupported {method.lower()} request.", "GraphMethodException")
+                raise GraphError(
+                    400, 100, f"(#100) Unsupported {method.lower()} request.", "GraphMethodException"
+                )
             account = self._authenticate(token, account, faults)
-            request = GraphRequest(inner, params, token or "", f"http://{host}", version, to_unix(self.clock.now()))
-            response = Response(200, _graph_headers(lifetime) + extra, graph_json(self.graph.handle(request, account)))
+            request = GraphRequest(
+                inner, params, token or "", f"http://{host}", version, to_unix(self.clock.now())
+            )
+            response = Response(
+                200, _graph_headers(lifetime) + extra, graph_json(self.graph.handle(request, account))
+            )
         except GraphError as error:
             response = _graph_error(error, lifetime, extra)
         self.stats.count(kind, response.status)
         return response
 
-    def _authenticate(self, token: str | None, account: SandboxAccount | None, faults: FaultSet) -> SandboxAccount:
+    def _authenticate(
+        self, token: str | None, account: SandboxAccount | None, faults: FaultSet
+    ) -> SandboxAccount:
         if not token:
             raise graph.missing_token()
         if account is None:
@@ -350,7 +387,12 @@ class SandboxApp:
         return account
 
     def _fault(
-        self, count: int, lifetime: int, faults: FaultSet, page_id: str | None, usage: tuple[tuple[str, str], ...]
+        self,
+        count: int,
+        lifetime: int,
+        faults: FaultSet,
+        page_id: str | None,
+        usage: tuple[tuple[str, str], ...],
     ) -> Response | None:
         """Return the fault answer due at the ``count``-th request, or None when none is due."""
         if faults.throttle_every and count % faults.throttle_every == 0:
@@ -379,8 +421,12 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
 
 def _account_json(account: SandboxAccount) -> dict[str, str]:
     return {
-        "name": account.name, "platform": account.platform, "id": account.page_id,
-        "display_name": account.display_name, "token_env": account.token_env, "token": account.token,
+        "name": account.name,
+        "platform": account.platform,
+        "id": account.page_id,
+        "display_name": account.display_name,
+        "token_env": account.token_env,
+        "token": account.token,
     }
 
 
@@ -413,7 +459,9 @@ def _throttle(nth: int, count: int, page_id: str | None, usage: tuple[tuple[str,
     code = THROTTLE_CODES[(nth - 1) % len(THROTTLE_CODES)]
     status = 400 if code == 613 or (nth - 1) // len(THROTTLE_CODES) % 2 == 0 else 403
     error = GraphError(status, code, THROTTLE_MESSAGES[code], is_transient=True)
-    return _graph_error(error, count, usage if code == 613 else usage_headers(page_id, 100, 100, saturated=True))
+    return _graph_error(
+        error, count, usage if code == 613 else usage_headers(page_id, 100, 100, saturated=True)
+    )
 
 
 def _server_error(nth: int, count: int, usage: tuple[tuple[str, str], ...]) -> Response:
@@ -423,7 +471,9 @@ def _server_error(nth: int, count: int, usage: tuple[tuple[str, str], ...]) -> R
         error = GraphError(500, 1, "An unknown error has occurred.", is_transient=True)
         return _graph_error(error, count, usage)
     status, reason = (502, "Bad Gateway") if variant == 1 else (503, "Service Unavailable")
-    html = f"<html><head><title>{status} {reason}</title></head><body><h1>{status} {reason}</h1></body></html>"
+    html = (
+        f"<html><head><title>{status} {reason}</title></head><body><h1>{status} {reason}</h1></body></html>"
+    )
     return Response(status, (("Content-Type", "text/html; charset=utf-8"),), html.encode())
 
 
@@ -437,12 +487,15 @@ class _Handler(BaseHTTPRequestHandler):
     server: SandboxServer
 
     def do_GET(self) -> None:
+        """Answer a GET request."""
         self._serve("GET")
 
     def do_POST(self) -> None:
+        """Answer a POST request."""
         self._serve("POST")
 
     def do_DELETE(self) -> None:
+        """Answer a DELETE request."""
         self._serve("DELETE")
 
     def _serve(self, method: str) -> None:
@@ -503,7 +556,9 @@ def make_server(
     Raises ValueError for a host that is not a loopback address or for bad ``faults``.
     """
     if not is_loopback(host):
-        raise ValueError(f"the sandbox binds only to loopback addresses (127.0.0.1, ::1, localhost), not {host!r}")
+        raise ValueError(
+            f"the sandbox binds only to loopback addresses (127.0.0.1, ::1, localhost), not {host!r}"
+        )
     app = SandboxApp(world, faults, now)
     bind_host = "127.0.0.1" if host == "localhost" else host
     server_class = _SandboxServer6 if ":" in bind_host else SandboxServer

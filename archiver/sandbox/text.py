@@ -21,8 +21,17 @@ from itertools import accumulate
 from typing import TypeVar
 
 TOPICS = (
-    "snow", "waste", "school", "library", "roads", "parking", "culture", "swimming", "water",
-    "elderly", "bus",
+    "snow",
+    "waste",
+    "school",
+    "library",
+    "roads",
+    "parking",
+    "culture",
+    "swimming",
+    "water",
+    "elderly",
+    "bus",
 )
 """Subjects the municipality posts about and residents ask about."""
 
@@ -48,13 +57,58 @@ WRITES_IN: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
 
 FIRST_NAMES: dict[str, tuple[str, ...]] = {
     "sv": (
-        "Anna", "Eva", "Maria", "Karin", "Sara", "Lena", "Emma", "Johanna", "Linnéa", "Åsa",
-        "Ingrid", "Maja", "Elsa", "Astrid", "Ebba", "Gunnel", "Birgitta", "Erik", "Lars", "Karl",
-        "Anders", "Johan", "Per", "Mikael", "Björn", "Göran", "Nils", "Oskar", "Hugo", "Linus",
-        "Måns", "Jörgen", "Sören", "Ulf", "Stig", "Agneta",
+        "Anna",
+        "Eva",
+        "Maria",
+        "Karin",
+        "Sara",
+        "Lena",
+        "Emma",
+        "Johanna",
+        "Linnéa",
+        "Åsa",
+        "Ingrid",
+        "Maja",
+        "Elsa",
+        "Astrid",
+        "Ebba",
+        "Gunnel",
+        "Birgitta",
+        "Erik",
+        "Lars",
+        "Karl",
+        "Anders",
+        "Johan",
+        "Per",
+        "Mikael",
+        "Björn",
+        "Göran",
+        "Nils",
+        "Oskar",
+        "Hugo",
+        "Linus",
+        "Måns",
+        "Jörgen",
+        "Sören",
+        "Ulf",
+        "Stig",
+        "Agneta",
     ),
     "fi": ("Jukka", "Mikko", "Timo", "Päivi", "Aino", "Sanna", "Heikki", "Eeva", "Tuula"),
-    "ar": ("Ahmed", "Mohammed", "Fatima", "Aisha", "Omar", "Layla", "Yusuf", "Mariam", "Hassan", "Noor", "Khaled", "Rania"),
+    "ar": (
+        "Ahmed",
+        "Mohammed",
+        "Fatima",
+        "Aisha",
+        "Omar",
+        "Layla",
+        "Yusuf",
+        "Mariam",
+        "Hassan",
+        "Noor",
+        "Khaled",
+        "Rania",
+    ),
     "fa": ("Reza", "Sara", "Ali", "Maryam", "Parisa", "Hossein", "Dariush", "Shirin", "Navid", "Leila"),
     "so": ("Abdi", "Hodan", "Faadumo", "Mahad", "Ayaan", "Hibaaq", "Cabdi", "Sahra", "Khadar"),
     "ti": ("Yonas", "Selam", "Tesfay", "Helen", "Filmon", "Senait", "Mehari", "Ruth", "Dawit"),
@@ -65,10 +119,30 @@ FIRST_NAMES: dict[str, tuple[str, ...]] = {
 
 SURNAMES: dict[str, tuple[str, ...]] = {
     "sv": (
-        "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson",
-        "Persson", "Svensson", "Gustafsson", "Pettersson", "Jönsson", "Lindberg", "Lindqvist",
-        "Bergström", "Håkansson", "Sjöberg", "Åberg", "Öberg", "Ängström", "Nyström", "Holm",
-        "Sandberg", "Wallin",
+        "Andersson",
+        "Johansson",
+        "Karlsson",
+        "Nilsson",
+        "Eriksson",
+        "Larsson",
+        "Olsson",
+        "Persson",
+        "Svensson",
+        "Gustafsson",
+        "Pettersson",
+        "Jönsson",
+        "Lindberg",
+        "Lindqvist",
+        "Bergström",
+        "Håkansson",
+        "Sjöberg",
+        "Åberg",
+        "Öberg",
+        "Ängström",
+        "Nyström",
+        "Holm",
+        "Sandberg",
+        "Wallin",
     ),
     "fi": ("Virtanen", "Korhonen", "Mäkinen", "Nieminen", "Hämäläinen", "Laine", "Koskinen"),
     "ar": ("Hassan", "Ali", "Al-Sayed", "Haddad", "Khalil", "Nasser", "Ibrahim", "Mansour"),
@@ -92,21 +166,68 @@ NATIVE_SCRIPT_NAMES: dict[str, tuple[str, ...]] = {
 EMOJI = ("👍", "😊", "❤️", "🙏", "😡", "❄️", "🚌", "📚", "🎄", "😂", "👏", "🤔", "😢", "☀️", "🙄", "💪")
 
 STREETS = (
-    "Storgatan", "Villavägen", "Björkvägen", "Skolgatan", "Kyrkogatan", "Ängsvägen",
-    "Järnvägsgatan", "Östra Vallgatan", "Lärkvägen", "Åkervägen", "Norra Kungsvägen", "Hamngatan",
+    "Storgatan",
+    "Villavägen",
+    "Björkvägen",
+    "Skolgatan",
+    "Kyrkogatan",
+    "Ängsvägen",
+    "Järnvägsgatan",
+    "Östra Vallgatan",
+    "Lärkvägen",
+    "Åkervägen",
+    "Norra Kungsvägen",
+    "Hamngatan",
 )
-PLACES = ("Stortorget", "Rådhusparken", "Kulturhuset", "Folkets park", "Sporthallen", "Hamnplan", "Medborgarhuset")
+PLACES = (
+    "Stortorget",
+    "Rådhusparken",
+    "Kulturhuset",
+    "Folkets park",
+    "Sporthallen",
+    "Hamnplan",
+    "Medborgarhuset",
+)
 TOWNS = ("Exempelby", "Ängelholm", "Helsingborg", "Höganäs", "Munka-Ljungby")
 SCHOOLS = ("Norrskolan", "Söderskolan", "Ängsskolan", "Förskolan Solrosen", "Västra gymnasiet")
 WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
 MONTHS = (
-    "januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
-    "oktober", "november", "december",
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
 )
 MAIL_DOMAINS = ("gmail.com", "hotmail.com", "outlook.com", "telia.com", "yahoo.se", "icloud.com")
-DEPARTMENTS = ("gatuavdelningen", "skolförvaltningen", "VA-avdelningen", "biblioteket", "kontaktcenter", "miljöförvaltningen")
-SIGNATURES = ("/Anna, kommunikatör", "/Kontaktcenter", "/Johan på kommunikationsavdelningen", "Vänliga hälsningar, Kontaktcenter")
-INTERNATIONAL_PHONES = ("+44 7700 900{d3}", "+358 40 {d3} {d4}", "+49 151 2345{d4}", "+251 91 {d3} {d4}", "+252 61 5{d3}{d3}", "+1 415-555-0{d3}")
+DEPARTMENTS = (
+    "gatuavdelningen",
+    "skolförvaltningen",
+    "VA-avdelningen",
+    "biblioteket",
+    "kontaktcenter",
+    "miljöförvaltningen",
+)
+SIGNATURES = (
+    "/Anna, kommunikatör",
+    "/Kontaktcenter",
+    "/Johan på kommunikationsavdelningen",
+    "Vänliga hälsningar, Kontaktcenter",
+)
+INTERNATIONAL_PHONES = (
+    "+44 7700 900{d3}",
+    "+358 40 {d3} {d4}",
+    "+49 151 2345{d4}",
+    "+251 91 {d3} {d4}",
+    "+252 61 5{d3}{d3}",
+    "+1 415-555-0{d3}",
+)
 
 
 def pick(rng: random.Random, options: Sequence[T]) -> T:
@@ -184,7 +305,9 @@ def phone_number(rng: random.Random) -> str:
     """Return a Swedish mobile or landline number, or an international one, in a format people use."""
     style = between(rng, 0, 9)
     if style == 8:
-        return pick(rng, INTERNATIONAL_PHONES).format(d3=between(rng, 100, 1000), d4=between(rng, 1000, 10000))
+        return pick(rng, INTERNATIONAL_PHONES).format(
+            d3=between(rng, 100, 1000), d4=between(rng, 1000, 10000)
+        )
     prefix = pick(rng, ("70", "72", "73", "76", "79"))
     a, b, c = between(rng, 100, 1000), between(rng, 10, 100), between(rng, 10, 100)
     if style == 0:
@@ -536,10 +659,17 @@ PAGE_MESSAGES = (
 )
 
 TOPIC_WORDS = {
-    "snow": "snöröjningen", "waste": "sophämtningen", "school": "skolplaceringen",
-    "library": "biblioteket", "roads": "vägarbetet", "parking": "parkeringen",
-    "culture": "evenemanget", "swimming": "simhallen", "water": "vattnet",
-    "elderly": "hemtjänsten", "bus": "bussarna",
+    "snow": "snöröjningen",
+    "waste": "sophämtningen",
+    "school": "skolplaceringen",
+    "library": "biblioteket",
+    "roads": "vägarbetet",
+    "parking": "parkeringen",
+    "culture": "evenemanget",
+    "swimming": "simhallen",
+    "water": "vattnet",
+    "elderly": "hemtjänsten",
+    "bus": "bussarna",
 }
 
 COMMENT_EDITS = (
@@ -557,7 +687,9 @@ POST_EDITS = (
 )
 
 
-_WRITES_IN_CUMULATIVE = {group: (languages, list(accumulate(weights))) for group, (languages, weights) in WRITES_IN.items()}
+_WRITES_IN_CUMULATIVE = {
+    group: (languages, list(accumulate(weights))) for group, (languages, weights) in WRITES_IN.items()
+}
 
 
 def choose_language(rng: random.Random, group: str) -> str:

@@ -41,7 +41,11 @@ ACCOUNT_PROFILES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("exempelby-fb", "Exempelby kommun", text.TOPICS),
     ("exempelby-kultur-fb", "Exempelby kultur och fritid", ("culture", "library", "swimming")),
     ("exempelby-skola-fb", "Exempelby skola och förskola", ("school", "bus", "culture")),
-    ("exempelby-samhallsbyggnad-fb", "Exempelby samhällsbyggnad", ("roads", "snow", "parking", "water", "waste")),
+    (
+        "exempelby-samhallsbyggnad-fb",
+        "Exempelby samhällsbyggnad",
+        ("roads", "snow", "parking", "water", "waste"),
+    ),
     ("exempelby-omsorg-fb", "Exempelby vård och omsorg", ("elderly", "bus")),
     ("exempelby-bibliotek-fb", "Exempelby bibliotek", ("library", "culture")),
 )
@@ -65,7 +69,22 @@ ACTION_RATES: tuple[tuple[str, float], ...] = (
 )
 """Expected events per account and day, as a fraction of ``items_per_day``; the first seven create items."""
 
-PAGE_ACTIONS = frozenset({"page_post", "page_reply", "edit_post", "hide", "unhide", "delete_by_page", "delete_post"})
+DAILY_MINIMUM = {
+    "edit_comment": 1,
+    "edit_post": 1,
+    "hide": 1,
+    "unhide": 1,
+    "delete_by_author": 1,
+    "delete_by_page": 1,
+}
+"""Events that happen at least this often per account and day, so even small worlds show every kind of change."""
+
+POST_DELETION_CYCLE = 7
+"""Besides the rate above, each account deletes one post every this many days (the first account on its third day)."""
+
+PAGE_ACTIONS = frozenset(
+    {"page_post", "page_reply", "edit_post", "hide", "unhide", "delete_by_page", "delete_post"}
+)
 
 RESIDENT_HOURS = (1, 1, 0.5, 0.3, 0.3, 0.5, 2, 4, 5, 5, 5, 5, 6, 5, 5, 5, 6, 7, 8, 9, 9, 7, 4, 2)
 OFFICE_HOURS = (0, 0, 0, 0, 0, 0, 0.2, 2, 6, 7, 7, 6, 5, 6, 7, 6, 4, 1, 0.3, 0.2, 0.2, 0.1, 0, 0)
@@ -141,8 +160,20 @@ class Item:
     """The whole history of one post, comment, conversation or message."""
 
     __slots__ = (
-        "author", "by_page", "children", "created", "deleted", "hidden", "kind", "media",
-        "native_id", "parent", "seq", "texts", "thread", "topic",
+        "author",
+        "by_page",
+        "children",
+        "created",
+        "deleted",
+        "hidden",
+        "kind",
+        "media",
+        "native_id",
+        "parent",
+        "seq",
+        "texts",
+        "thread",
+        "topic",
     )
 
     def __init__(
@@ -236,7 +267,11 @@ def make_account(seed: int, index: int) -> SandboxAccount:
     if index < len(ACCOUNT_PROFILES):
         name, display_name, topics = ACCOUNT_PROFILES[index]
     else:
-        name, display_name, topics = f"exempelby-{index + 1}-fb", f"Exempelby kommun konto {index + 1}", text.TOPICS
+        name, display_name, topics = (
+            f"exempelby-{index + 1}-fb",
+            f"Exempelby kommun konto {index + 1}",
+            text.TOPICS,
+        )
     return SandboxAccount(
         name=name,
         platform="facebook",
@@ -335,7 +370,9 @@ class _IdMaker:
 
     def message(self) -> str:
         """Return a new message id ``m_{url-safe string}``."""
-        digest = hashlib.sha512(f"message:{self._seed}:{self._account.name}:{self._next('message')}".encode()).digest()
+        digest = hashlib.sha512(
+            f"message:{self._seed}:{self._account.name}:{self._next('message')}".encode()
+        ).digest()
         return "m_" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def media(self) -> str:
@@ -349,6 +386,7 @@ class _History:
     def __init__(self, world: World, account: SandboxAccount) -> None:
         self.world = world
         self.account = account
+        self.index = world.accounts.index(account)
         self.page = account.person
         self.ids = _IdMaker(world.config.seed, account)
         self.posts: list[Item] = []
@@ -356,7 +394,12 @@ class _History:
         self.conversations: list[Item] = []
         self.messages: list[Item] = []
         self.by_id: dict[str, Item] = {}
-        self._lists = {"post": self.posts, "comment": self.comments, "conversation": self.conversations, "message": self.messages}
+        self._lists = {
+            "post": self.posts,
+            "comment": self.comments,
+            "conversation": self.conversations,
+            "message": self.messages,
+        }
         self.events: list[tuple[int, str, Item, bool]] = []
         self.event_times: list[int] = []
         self.generated_until: date | None = None
@@ -369,7 +412,11 @@ class _History:
 
     def generate_through(self, day: date) -> None:
         """Generate every day from the start date (or the last generated day) up to ``day``."""
-        current = self.world.config.start_date if self.generated_until is None else self.generated_until + timedelta(days=1)
+        current = (
+            self.world.config.start_date
+            if self.generated_until is None
+            else self.generated_until + timedelta(days=1)
+        )
         with _gc_paused():
             while current <= day:
                 _DayGenerator(self, current).run()
@@ -468,11 +515,20 @@ class _DayGenerator:
     def run(self) -> None:
         """Plan the day's events, sort them by time and apply each one."""
         actions: dict[str, Callable[[int], object]] = {
-            "page_post": self.page_post, "visitor_post": self.visitor_post, "comment": self.comment,
-            "reply": self.reply, "page_reply": self.page_reply, "conversation": self.conversation,
-            "message": self.message, "edit_comment": self.edit_comment, "edit_post": self.edit_post,
-            "hide": self.hide, "unhide": self.unhide, "delete_by_author": self.delete_by_author,
-            "delete_by_page": self.delete_by_page, "delete_post": self.delete_post,
+            "page_post": self.page_post,
+            "visitor_post": self.visitor_post,
+            "comment": self.comment,
+            "reply": self.reply,
+            "page_reply": self.page_reply,
+            "conversation": self.conversation,
+            "message": self.message,
+            "edit_comment": self.edit_comment,
+            "edit_post": self.edit_post,
+            "hide": self.hide,
+            "unhide": self.unhide,
+            "delete_by_author": self.delete_by_author,
+            "delete_by_page": self.delete_by_page,
+            "delete_post": self.delete_post,
         }
         for stamp, _, action in sorted(self.plan()):
             actions[action](stamp)
@@ -488,10 +544,18 @@ class _DayGenerator:
         for action, rate in ACTION_RATES:
             expected = per_day * rate
             count = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
+            count = max(count, DAILY_MINIMUM.get(action, 0)) + (
+                1 if action == "delete_post" and self.deletes_a_post() else 0
+            )
             cumulative = office_hours if action in PAGE_ACTIONS else resident_hours
             for hour in rng.choices(range(hours), cum_weights=cumulative, k=count):
                 planned.append((start + hour * 3600 + between(rng, 0, 3600), len(planned), action))
         return planned
+
+    def deletes_a_post(self) -> bool:
+        """Return True on the days this account deletes a post besides its usual rate."""
+        day_index = (self.day - self.h.world.config.start_date).days
+        return (day_index + self.h.index * 3) % POST_DELETION_CYCLE == 2
 
     def resident(self, avoid: Person | None = None) -> Person:
         """Return a resident, the active ones more often, preferably not ``avoid``."""
@@ -501,7 +565,9 @@ class _DayGenerator:
             person = residents[bisect.bisect(weights, self.rng.random() * total)]
         return person
 
-    def recent(self, items: list[Item], scale: float, accept: Callable[[Item], bool] = lambda _: True) -> Item | None:
+    def recent(
+        self, items: list[Item], scale: float, accept: Callable[[Item], bool] = lambda _: True
+    ) -> Item | None:
         """Return a live item from ``items`` (creation order), recent ones far more likely, or None."""
         count = len(items)
         for _ in range(8):
@@ -537,7 +603,11 @@ class _DayGenerator:
             return
         author = self.resident(post.author)
         media = self.photos(stamp, 0.06)
-        body = "" if media and self.rng.random() < 0.3 else text.resident_comment(self.rng, author.group, post.topic)
+        body = (
+            ""
+            if media and self.rng.random() < 0.3
+            else text.resident_comment(self.rng, author.group, post.topic)
+        )
         self.h.new_item("comment", stamp, author, post, post.topic, body, media)
 
     def reply(self, stamp: int) -> None:
@@ -559,11 +629,15 @@ class _DayGenerator:
         if post is None:
             return
         if not post.by_page and self.rng.random() < 0.5:
-            self.h.new_item("comment", stamp, self.h.page, post, post.topic, text.page_reply(self.rng, post.author))
+            self.h.new_item(
+                "comment", stamp, self.h.page, post, post.topic, text.page_reply(self.rng, post.author)
+            )
             return
         parent = self.recent(post.children, 4.0, lambda item: not item.by_page and not item.hidden_now)
         if parent is not None:
-            self.h.new_item("comment", stamp, self.h.page, parent, post.topic, text.page_reply(self.rng, parent.author))
+            self.h.new_item(
+                "comment", stamp, self.h.page, parent, post.topic, text.page_reply(self.rng, parent.author)
+            )
 
     def conversation(self, stamp: int) -> None:
         """A resident opens a Messenger conversation with a first message."""
@@ -581,7 +655,11 @@ class _DayGenerator:
         if roll < 0.1:
             return (self.h.add_media(stamp, "image/png"),)
         if roll < 0.115:
-            return (self.h.add_media(stamp, "application/pdf", pick(self.rng, ("ansokan.pdf", "intyg.pdf", "faktura.pdf"))),)
+            return (
+                self.h.add_media(
+                    stamp, "application/pdf", pick(self.rng, ("ansokan.pdf", "intyg.pdf", "faktura.pdf"))
+                ),
+            )
         return ()
 
     def message(self, stamp: int) -> None:
@@ -593,15 +671,23 @@ class _DayGenerator:
         last_by_page = thread.children[-1].by_page
         page_writes = self.rng.random() < (0.3 if last_by_page else 0.7)
         if page_writes:
-            self.h.new_item("message", stamp, self.h.page, thread, thread.topic, text.page_message(self.rng, resident))
+            self.h.new_item(
+                "message", stamp, self.h.page, thread, thread.topic, text.page_message(self.rng, resident)
+            )
             return
         media = self.attachments(stamp)
-        body = "" if media and self.rng.random() < 0.3 else text.resident_message(self.rng, resident.group, thread.topic, first=False)
+        body = (
+            ""
+            if media and self.rng.random() < 0.3
+            else text.resident_message(self.rng, resident.group, thread.topic, first=False)
+        )
         self.h.new_item("message", stamp, resident, thread, thread.topic, body, media)
 
     def resident_comment(self) -> Item | None:
         """Return a recent live comment by a resident that has text, or None."""
-        return self.recent(self.h.comments, self.h.comment_scale, lambda item: not item.by_page and bool(item.texts[-1][1]))
+        return self.recent(
+            self.h.comments, self.h.comment_scale, lambda item: not item.by_page and bool(item.texts[-1][1])
+        )
 
     def edit_comment(self, stamp: int) -> None:
         """A resident edits one of their recent comments."""
@@ -619,7 +705,9 @@ class _DayGenerator:
 
     def hide(self, stamp: int) -> None:
         """The page hides a resident's recent comment."""
-        item = self.recent(self.h.comments, self.h.comment_scale, lambda c: not c.by_page and not c.hidden_now)
+        item = self.recent(
+            self.h.comments, self.h.comment_scale, lambda c: not c.by_page and not c.hidden_now
+        )
         if item is not None:
             self.h.set_hidden(item, stamp, True)
 
@@ -637,7 +725,7 @@ class _DayGenerator:
 
     def delete_by_page(self, stamp: int) -> None:
         """The page deletes a resident's comment, often one it had hidden (its replies go too)."""
-        item = self.h.pick_hidden(self.rng) if self.rng.random() < 0.5 else None
+        item = self.h.pick_hidden(self.rng) if self.rng.random() < 0.3 else None
         if item is None:
             item = self.recent(self.h.comments, self.h.comment_scale, lambda c: not c.by_page)
         if item is not None:
@@ -661,7 +749,9 @@ class AccountState:
         self.posts = _alive(history.posts, at)[::-1]
         """Live posts, newest first."""
         conversations = _alive(history.conversations, at)
-        self.conversations = sorted(conversations, key=lambda item: (self.updated(item), item.seq), reverse=True)
+        self.conversations = sorted(
+            conversations, key=lambda item: (self.updated(item), item.seq), reverse=True
+        )
         """Live conversations, latest activity first."""
 
     def get(self, native_id: str) -> Item | None:
@@ -673,7 +763,9 @@ class AccountState:
         """Return every live item in creation order."""
         history = self._history
         groups = (history.posts, history.comments, history.conversations, history.messages)
-        return sorted((item for group in groups for item in _alive(group, self.at)), key=lambda item: item.seq)
+        return sorted(
+            (item for group in groups for item in _alive(group, self.at)), key=lambda item: item.seq
+        )
 
     def children(self, item: Item) -> list[Item]:
         """Return the live direct children of ``item`` in creation order (comments, replies or messages)."""
@@ -693,7 +785,10 @@ class AccountState:
         cached = self._updated.get(item.native_id)
         if cached is None:
             if item.kind == "conversation":
-                cached = max((child.created for child in item.children if child.created <= self.at), default=item.created)
+                cached = max(
+                    (child.created for child in item.children if child.created <= self.at),
+                    default=item.created,
+                )
             elif item.kind == "post":
                 stream = self.stream(item)
                 cached = max(item.created, item.edited_at(self.at) or 0, stream[-1].created if stream else 0)
@@ -759,7 +854,9 @@ class World:
         self._histories = {account.name: _History(self, account) for account in self.accounts}
         self._media: dict[str, Media] = {}
         self._media_owner: dict[str, Item] = {}
-        self._views: dict[str, OrderedDict[int, AccountState]] = {name: OrderedDict() for name in self._histories}
+        self._views: dict[str, OrderedDict[int, AccountState]] = {
+            name: OrderedDict() for name in self._histories
+        }
         self._lock = threading.RLock()
 
     def account(self, name: str) -> SandboxAccount:
@@ -855,7 +952,9 @@ class World:
         history = self._histories[name]
         day = datetime.fromtimestamp(stamp, STOCKHOLM).date()
         with self._lock:
-            if day >= self.config.start_date and (history.generated_until is None or history.generated_until < day):
+            if day >= self.config.start_date and (
+                history.generated_until is None or history.generated_until < day
+            ):
                 history.generate_through(day)
         return history
 

@@ -36,7 +36,6 @@ from archiver.stack.processes import (
 from archiver.stack.seaweed import (
     DEFAULT_BUCKET,
     DEFAULT_REGION,
-    WEED_MARKER,
     WEED_NAME,
     allocate_ports,
     ensure_bucket,
@@ -66,7 +65,7 @@ if TYPE_CHECKING:
     from archiver.sandbox.world import World
 
 SANDBOX_NAME = "sandbox"
-SANDBOX_MARKER = "archiver.sandbox"
+SANDBOX_MODULE = "archiver.sandbox"
 SANDBOX_API_PATH = "/v26.0"
 
 __all__ = [
@@ -149,6 +148,8 @@ class StartReport:
 
     status: StackStatus
     started: tuple[str, ...] = field(default_factory=tuple)
+    changes: tuple[str, ...] = field(default_factory=tuple)
+    """What changed besides processes, e.g. the bucket created or its default retention set."""
 
 
 def sandbox_healthy(root_url: str, timeout: float = 1.0) -> bool:
@@ -165,7 +166,7 @@ def sandbox_command(
     world: WorldOptions, port: int, port_file: Path, faults: Mapping[str, Any] | None = None
 ) -> list[str]:
     """Return the command line that serves the sandbox world on ``127.0.0.1:port`` (0: any free port)."""
-    argv = [sys.executable, "-m", SANDBOX_MARKER, "serve", "--host", LOOPBACK, "--port", str(port)]
+    argv = [sys.executable, "-m", SANDBOX_MODULE, "serve", "--host", LOOPBACK, "--port", str(port)]
     argv += [*world.cli_args(), "--port-file", str(port_file)]
     if faults:
         argv += ["--faults", json.dumps(dict(faults))]
@@ -218,7 +219,7 @@ def write_accounts_file(api_base_url: str, world: WorldOptions, out: Path) -> Pa
     argv = [
         sys.executable,
         "-m",
-        SANDBOX_MARKER,
+        SANDBOX_MODULE,
         "accounts-file",
         "--base-url",
         api_base_url,
@@ -253,10 +254,22 @@ def sandbox_tokens(options: WorldOptions) -> dict[str, str]:
     return dict(sandbox_world(options).tokens())
 
 
+def _marker(paths: StackPaths, name: str) -> str:
+    """Return a command-line fragment that only this stack's process called ``name`` has."""
+    if name == WEED_NAME:
+        return f"-dir={paths.data_dir}"
+    return f"--port-file {paths.sandbox_port_file}"
+
+
+def _running(paths: StackPaths, name: str) -> int | None:
+    """Return the PID of this stack's process called ``name`` if it runs."""
+    return running_pid(paths.pid_file(name), _marker(paths, name))
+
+
 def _ensure_weed(
     paths: StackPaths, keys: StackKeys, previous: StackState | None, bucket: str
 ) -> tuple[WeedPorts, bool]:
-    pid = running_pid(paths.pid_file(WEED_NAME), WEED_MARKER)
+    pid = _running(paths, WEED_NAME)
     if pid is not None and previous is not None and previous.bucket == bucket:
         ports = previous.weed_ports
         wait_until_healthy(
@@ -281,7 +294,7 @@ def _sandbox_port(previous: StackState | None) -> int:
 
 
 def _ensure_sandbox(paths: StackPaths, state: StackState, previous: StackState | None) -> tuple[int, bool]:
-    pid = running_pid(paths.pid_file(SANDBOX_NAME), SANDBOX_MARKER)
+    pid = _running(paths, SANDBOX_NAME)
     if (
         pid is not None
         and previous is not None
@@ -333,7 +346,9 @@ def start_stack(
         world=world,
     )
     save_state(paths, state)
-    ensure_bucket(s3_client(state.endpoint_url, keys.identities["admin"], region), bucket, retention_days)
+    changes = ensure_bucket(
+        s3_client(state.endpoint_url, keys.identities["admin"], region), bucket, retention_days
+    )
     started = [WEED_NAME] if weed_started else []
     if sandbox:
         port, sandbox_started = _ensure_sandbox(paths, state, previous)
@@ -343,21 +358,21 @@ def start_stack(
             write_accounts_file(f"http://{LOOPBACK}:{port}{SANDBOX_API_PATH}", world, paths.accounts_file)
         if sandbox_started:
             started.append(SANDBOX_NAME)
-    return StartReport(status=stack_status(paths.root), started=tuple(started))
+    return StartReport(status=stack_status(paths.root), started=tuple(started), changes=tuple(changes))
 
 
 def stop_stack(directory: Path | str | None = None, *, timeout: float = 15.0) -> list[str]:
     """Stop the sandbox and SeaweedFS of a stack by PID and wait for them; return the names of those stopped."""
     paths = StackPaths(resolve_stack_dir(directory))
     stopped = []
-    for name, marker in ((SANDBOX_NAME, SANDBOX_MARKER), (WEED_NAME, WEED_MARKER)):
-        if stop_pid_file(paths.pid_file(name), marker, timeout=timeout) is not None:
+    for name in (SANDBOX_NAME, WEED_NAME):
+        if stop_pid_file(paths.pid_file(name), _marker(paths, name), timeout=timeout) is not None:
             stopped.append(name)
     return stopped
 
 
 def _weed_status(paths: StackPaths, state: StackState) -> ComponentStatus:
-    pid = running_pid(paths.pid_file(WEED_NAME), WEED_MARKER)
+    pid = _running(paths, WEED_NAME)
     ports = state.weed_ports
     return ComponentStatus(
         name=WEED_NAME,
@@ -370,7 +385,7 @@ def _weed_status(paths: StackPaths, state: StackState) -> ComponentStatus:
 
 
 def _sandbox_status(paths: StackPaths, state: StackState) -> ComponentStatus:
-    pid = running_pid(paths.pid_file(SANDBOX_NAME), SANDBOX_MARKER)
+    pid = _running(paths, SANDBOX_NAME)
     root_url = state.sandbox_root_url
     return ComponentStatus(
         name=SANDBOX_NAME,

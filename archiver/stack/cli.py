@@ -73,7 +73,9 @@ def up(
         raise _fail(error) from None
     if report.started:
         typer.echo(f"started: {', '.join(report.started)}")
-    else:
+    for change in report.changes:
+        typer.echo(change)
+    if not report.started and not report.changes:
         typer.echo("already running and healthy; nothing to do")
     for line in report.status.lines():
         typer.echo(line)
@@ -113,7 +115,7 @@ def env(
         bool, typer.Option("--sandbox", help="Also the accounts file, API base and tokens.")
     ] = False,
 ) -> None:
-    """Print shell ``export`` lines for acting as IDENTITY on the stack."""
+    """Print shell export lines that make a process act as --identity on the stack."""
     if identity not in CLIENT_IDENTITIES:
         raise typer.BadParameter(f"choose one of {', '.join(CLIENT_IDENTITIES)}", param_hint="--identity")
     try:

@@ -3,7 +3,7 @@
 Every process is started in a session of its own (so a Ctrl-C in the terminal that ran
 ``archiver stack up`` does not reach it), with its output in a log file and its PID in a PID
 file. A PID is trusted only while the process is alive and its command line still contains a
-marker (``weed``, ``archiver.sandbox``), so a recycled PID is never signalled. Stopping sends
+marker unique to it (such as its data directory), so a recycled PID is never signalled. Stopping sends
 SIGTERM to the process group, waits, then sends SIGKILL.
 """
 

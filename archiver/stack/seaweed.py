@@ -3,9 +3,11 @@
 Every listener ``weed mini`` opens is bound to 127.0.0.1 on a port the stack chose, so a demo
 stack and a test stack run side by side. The S3 gateway enforces four identities read from an
 ``-s3.config`` file (see :func:`identities_config`); anonymous requests are refused because no
-anonymous identity is configured. The filer and volume servers are not open either: random JWT
-signing keys (passed as ``WEED_JWT_*`` environment variables) make their HTTP ports refuse
-unsigned reads and writes, so Object Lock cannot be sidestepped through them.
+anonymous identity is configured. Random JWT signing keys (passed as ``WEED_JWT_*`` environment
+variables) make the filer and volume HTTP ports refuse unsigned reads and writes. Object Lock is
+still enforced only by the S3 gateway: the master's admin HTTP endpoints (``/col/delete``) and
+the gRPC ports stay open to local processes, so the embedded stack protects against mistakes of
+S3 clients, not against a hostile process on the same machine.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 import boto3
 import httpx
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import StackError
 from archiver.stack.processes import (
@@ -36,10 +38,11 @@ if TYPE_CHECKING:
 
 DEFAULT_BUCKET = "social-archive"
 DEFAULT_REGION = "us-east-1"
-WEED_MARKER = "weed"
 WEED_NAME = "seaweedfs"
 LOCK_READ_ACTIONS = ("GetObjectRetention", "GetObjectLegalHold", "GetBucketObjectLockConfiguration")
 """Object Lock read actions; SeaweedFS checks them apart from ``Read``, so the identities get them too."""
+UNIX_SOCKET_PATH_MAX = 100
+"""Longest unix socket path used; the kernel's limit is 107 bytes."""
 GRPC_PORT_OFFSET = 10000
 ADMIN_PORT_MIN = 20000
 ADMIN_PORT_MAX = 65535 - GRPC_PORT_OFFSET
@@ -106,10 +109,22 @@ def allocate_ports(previous: WeedPorts | None = None) -> WeedPorts:
     return WeedPorts(**ports, admin=admin, admin_grpc=admin_grpc)
 
 
+def local_socket_flags(paths: StackPaths) -> list[str]:
+    """Return flags that put the S3 and filer unix sockets in the stack's run directory, if the path fits."""
+    sockets = {
+        "-s3.localSocket": paths.run_dir / "s3.sock",
+        "-filer.localSocket": paths.run_dir / "filer.sock",
+    }
+    if any(len(str(path)) > UNIX_SOCKET_PATH_MAX for path in sockets.values()):
+        return []
+    return [f"{flag}={path}" for flag, path in sockets.items()]
+
+
 def weed_command(binary: str, paths: StackPaths, ports: WeedPorts) -> list[str]:
     """Return the full ``weed mini`` command line for this stack."""
     return [
         binary,
+        "-logtostderr",
         "mini",
         f"-dir={paths.data_dir}",
         f"-ip={LOOPBACK}",
@@ -134,7 +149,7 @@ def weed_command(binary: str, paths: StackPaths, ports: WeedPorts) -> list[str]:
         f"-s3.config={paths.s3_config}",
         "-s3.autoCreateBucket=false",
         "-s3.allowDeleteBucketNotEmpty=false",
-        "-whiteList=192.0.2.1",
+        *local_socket_flags(paths),
     ]
 
 
@@ -199,12 +214,14 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def _create_locked_bucket(client: S3Client, bucket: str) -> None:
+def _create_locked_bucket(client: S3Client, bucket: str) -> bool:
     try:
         client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     except ClientError as error:
-        if _error_code(error) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-            raise StackError(f"Cannot create bucket {bucket}: {error}") from None
+        if _error_code(error) in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            return False
+        raise
+    return True
 
 
 def _check_versioning(client: S3Client, bucket: str) -> None:
@@ -230,14 +247,11 @@ def _default_retention(client: S3Client, bucket: str) -> tuple[str | None, int |
     return retention.get("Mode"), retention.get("Days")
 
 
-def ensure_bucket(client: S3Client, bucket: str, retention_days: int) -> None:
-    """Create ``bucket`` with Object Lock (and so versioning) and a COMPLIANCE default of ``retention_days``; idempotent."""
-    if retention_days < 1:
-        raise StackError("The default retention must be at least 1 day; pass --retention-days 1 or more.")
-    _create_locked_bucket(client, bucket)
+def _configure_bucket(client: S3Client, bucket: str, retention_days: int) -> list[str]:
+    changes = [f"created bucket {bucket} with Object Lock"] if _create_locked_bucket(client, bucket) else []
     _check_versioning(client, bucket)
     if _default_retention(client, bucket) == ("COMPLIANCE", retention_days):
-        return
+        return changes
     client.put_object_lock_configuration(
         Bucket=bucket,
         ObjectLockConfiguration={
@@ -245,3 +259,16 @@ def ensure_bucket(client: S3Client, bucket: str, retention_days: int) -> None:
             "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": retention_days}},
         },
     )
+    return [*changes, f"default retention of {bucket} set to COMPLIANCE {retention_days} days"]
+
+
+def ensure_bucket(client: S3Client, bucket: str, retention_days: int) -> list[str]:
+    """Create ``bucket`` with Object Lock and a COMPLIANCE default retention, idempotently; return what changed."""
+    if retention_days < 1:
+        raise StackError("The default retention must be at least 1 day; pass --retention-days 1 or more.")
+    try:
+        return _configure_bucket(client, bucket, retention_days)
+    except (ClientError, BotoCoreError) as error:
+        raise StackError(
+            f"Configuring bucket {bucket} failed: {error}. See 'archiver stack status' and the SeaweedFS log."
+        ) from None

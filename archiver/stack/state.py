@@ -6,7 +6,7 @@ A stack directory (``var/stack`` by default) holds everything the embedded stack
     keys.json         S3 keys per identity and the internal JWT keys (mode 0600)
     s3.json           the identities file given to ``weed mini -s3.config`` (mode 0600)
     seaweedfs/        SeaweedFS data
-    run/*.pid         PID of each process the stack started
+    run/              PID of each process the stack started, the sandbox's port, sockets
     logs/*.log        output of each process
     accounts.yaml     the accounts file for the sandbox world
 
@@ -70,6 +70,11 @@ class StackPaths:
         return self.root / "seaweedfs"
 
     @property
+    def run_dir(self) -> Path:
+        """Return the directory of PID files, port files and sockets."""
+        return self.root / "run"
+
+    @property
     def accounts_file(self) -> Path:
         """Return the path of the accounts file written for the sandbox world."""
         return self.root / "accounts.yaml"
@@ -77,11 +82,11 @@ class StackPaths:
     @property
     def sandbox_port_file(self) -> Path:
         """Return the file in which the sandbox writes the port it listens on."""
-        return self.root / "run" / "sandbox.port"
+        return self.run_dir / "sandbox.port"
 
     def pid_file(self, name: str) -> Path:
         """Return the PID file of the process called ``name``."""
-        return self.root / "run" / f"{name}.pid"
+        return self.run_dir / f"{name}.pid"
 
     def log_file(self, name: str) -> Path:
         """Return the log file of the process called ``name``."""
@@ -90,7 +95,7 @@ class StackPaths:
     def create(self) -> None:
         """Create the directory and its subdirectories; raise StackError if that is impossible."""
         try:
-            for directory in (self.root, self.data_dir, self.root / "run", self.root / "logs"):
+            for directory in (self.root, self.data_dir, self.run_dir, self.root / "logs"):
                 directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StackError(
