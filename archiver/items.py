@@ -12,9 +12,9 @@ Parquet files live under ``items/platform={p}/account={a}/date={yyyy-mm-dd}/{run
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, Final
 
+import msgspec
 import pyarrow as pa
 
 KINDS: Final = ("post", "comment", "reply", "conversation", "message")
@@ -109,8 +109,7 @@ def content_sha256(row: dict[str, Any]) -> str:
         "visibility": row.get("visibility"),
         "state": row.get("state"),
     }
-    encoded = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    return hashlib.sha256(encoded).hexdigest()
+    return hashlib.sha256(msgspec.json.encode(payload, order="sorted")).hexdigest()
 
 
 def _unsigned(url: str | None) -> str | None:

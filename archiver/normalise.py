@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from archiver.connectors import get_connector
 from archiver.connectors.base import Connector, Observation
 from archiver.errors import ParseError
@@ -92,9 +94,9 @@ def parse_exchanges(
             "raw_sha256": exchange.body_sha256,
         }
         try:
-            for observation in connector.parse(exchange.url, json.loads(exchange.body), account_id):
+            for observation in connector.parse(exchange.url, msgspec.json.decode(exchange.body), account_id):
                 parsed.observations.setdefault(observation["item_key"], (observation, provenance))
-        except (ValueError, ParseError) as error:
+        except (msgspec.DecodeError, ParseError) as error:
             parsed.problems.append(_problem(exchange, error))
     return parsed
 

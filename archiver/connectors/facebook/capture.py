@@ -36,19 +36,34 @@ def capture(client: ApiClient, account: Account, window: CaptureWindow, settings
     """Fetch the account's page, posts with comments and conversations; return every response."""
     base = account.base_url(settings)
     responses = [client.get_api(f"{base}/{account.id}", {"fields": PAGE_FIELDS})]
-    post_params = {"fields": POST_FIELDS, "limit": str(PAGE_SIZE)}
-    if window["since"] is not None:
-        post_params["since"] = str(int(window["since"].timestamp()))
-    post_params["until"] = str(int(window["until"].timestamp()))
-    for edge in ("published_posts", "feed"):
-        responses.extend(_walk(client, f"{base}/{account.id}/{edge}", post_params, "comments"))
-    conversation_params = {
-        "platform": "messenger",
-        "fields": CONVERSATION_FIELDS,
-        "limit": str(PAGE_SIZE),
-    }
+    responses.extend(_posts(client, base, account, window))
+    conversation_params = {"platform": "messenger", "fields": CONVERSATION_FIELDS, "limit": str(PAGE_SIZE)}
     responses.extend(_walk(client, f"{base}/{account.id}/conversations", conversation_params, "messages"))
     return responses
+
+
+def _posts(client: ApiClient, base: str, account: Account, window: CaptureWindow) -> list[Response]:
+    """Return the feed's pages with comment trees, plus a lookup of each own post the feed left out.
+
+    ``feed`` holds the Page's posts and visitors' posts but is ranked and capped, so the
+    complete ``published_posts`` listing is fetched with ids only, and any own post missing
+    from the feed is fetched on its own: each post and its comments cross the wire once.
+    """
+    window_params = {"limit": str(PAGE_SIZE), "until": str(int(window["until"].timestamp()))}
+    if window["since"] is not None:
+        window_params["since"] = str(int(window["since"].timestamp()))
+    feed = list(_walk(client, f"{base}/{account.id}/feed", {**window_params, "fields": POST_FIELDS}, "comments"))
+    in_feed = {obj.get("id") for page in feed for obj in _data(page.json())}
+    own = _pages(client, f"{base}/{account.id}/published_posts", {**window_params, "fields": "id"})
+    missing = [obj["id"] for page in own for obj in _data(page.json()) if obj.get("id") not in in_feed]
+    lookups = []
+    for post_id in missing:
+        post = client.get_api(f"{base}/{post_id}", {"fields": POST_FIELDS})
+        lookups.append(post)
+        next_url = _next_url(post.json().get("comments"))
+        if next_url:
+            lookups.extend(_pages(client, next_url, None))
+    return feed + lookups
 
 
 def _walk(client: ApiClient, url: str, params: dict[str, str], nested_edge: str) -> Iterator[Response]:
