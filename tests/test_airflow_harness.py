@@ -12,10 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import airflow_harness as harness
 import pendulum
 import pytest
 import yaml
+
+import airflow_harness as harness
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 

@@ -15,6 +15,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from archiver.manifest import chain_head
+from archiver.pipeline import Outcome, archive_day
+from archiver.stack import start_stack, stop_stack
+from archiver.storage import Bucket
+
 from archive_checks import (
     FIRST_DAY,
     all_rows,
@@ -26,11 +32,6 @@ from archive_checks import (
     write_accounts_file,
 )
 from conftest import S3Stack, SandboxFactory, SandboxServer
-
-from archiver.manifest import chain_head
-from archiver.pipeline import Outcome, archive_day
-from archiver.stack import start_stack, stop_stack
-from archiver.storage import Bucket
 
 pytestmark = pytest.mark.slow
 DAYS = 3

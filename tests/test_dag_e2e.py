@@ -12,6 +12,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+
+from archiver.stack import start_stack, stop_stack
+from archiver.storage import Bucket
+
 from airflow_harness import AirflowHome, DagTestSummary, run_dag_test
 from airflow_harness import airflow_home as airflow_home
 from archive_checks import (
@@ -25,9 +29,6 @@ from archive_checks import (
     write_accounts_file,
 )
 from conftest import S3Stack, SandboxFactory, SandboxServer
-
-from archiver.stack import start_stack, stop_stack
-from archiver.storage import Bucket
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "social_media_archive.py"

@@ -28,8 +28,9 @@ from archiver.stack.state import IDENTITIES, StackPaths, WorldOptions, require_s
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import S3Stack, SandboxServer
     from mypy_boto3_s3.type_defs import ObjectLockRetentionTypeDef
+
+    from conftest import S3Stack, SandboxServer
 
 runner = CliRunner()
 
