@@ -17,18 +17,14 @@ def write_items(
     bucket: Bucket, rows: list[dict[str, Any]], platform: str, account: str, day: str, run: str
 ) -> StoredObject:
     """Write ``rows`` as one Parquet file of the account's day; return what was stored."""
-    table = pa.Table.from_pylist(rows, schema=ITEM_SCHEMA)
-    return bucket.put(
-        items_key(platform, account, day, run),
-        table_to_parquet(table),
-        "application/vnd.apache.parquet",
-    )
+    key = items_key(platform, account, day, run)
+    return bucket.put(key, rows_to_parquet(rows), "application/vnd.apache.parquet")
 
 
-def table_to_parquet(table: pa.Table) -> bytes:
-    """Return ``table`` as Parquet bytes (zstd-compressed, with the schema's field docs)."""
+def rows_to_parquet(rows: list[dict[str, Any]]) -> bytes:
+    """Return item rows as Parquet bytes in the item schema (zstd-compressed, field docs kept)."""
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
+    pq.write_table(pa.Table.from_pylist(rows, schema=ITEM_SCHEMA), sink, compression="zstd")
     return sink.getvalue()
 
 

@@ -21,6 +21,7 @@ from archiver.connectors import get_connector
 from archiver.connectors.base import Connector, Observation
 from archiver.errors import ParseError
 from archiver.itemstore import latest_versions, read_account_items, write_items
+from archiver.memory import gc_paused
 from archiver.runs import RunRecord, quarantine_key, window_from_dict
 from archiver.storage import Bucket
 from archiver.versions import RunContext, new_versions, tombstones
@@ -44,24 +45,9 @@ def normalise_run(bucket: Bucket, run: RunRecord) -> RunRecord:
     """Turn a captured run's WARC into new item versions; return the run with its new objects."""
     if run.get("status") != "captured":
         return run
-    data = bucket.get(str(run["warc_key"]))
-    info = read_warcinfo(data)
-    parsed = parse_exchanges(
-        get_connector(run["platform"]),
-        read_exchanges(data),
-        run["account_id"],
-        str(run["warc_key"]),
-    )
-    _attach_media(parsed)
-    context = RunContext(
-        run_id=run["run_id"],
-        observed_at=datetime.fromisoformat(info.get("started_at") or run["started_at"]).astimezone(UTC),
-        window=window_from_dict(info.get("window") or run["window"]),
-        warc_key=str(run["warc_key"]),
-    )
     latest = latest_versions(read_account_items(bucket, run["platform"], run["account"]))
-    rows = new_versions(parsed.observations.values(), latest, context)
-    rows += tombstones(latest, set(parsed.observations), context)
+    with gc_paused():
+        parsed, rows = rows_from_warc(bucket.get(str(run["warc_key"])), run, latest)
     result = RunRecord(**run)
     result["objects"] = list(run.get("objects", []))
     if rows:
@@ -71,6 +57,30 @@ def normalise_run(bucket: Bucket, run: RunRecord) -> RunRecord:
     result["counts"] = {**run.get("counts", {}), **_counts(rows, parsed)}
     result["status"] = "normalised"
     return result
+
+
+def rows_from_warc(
+    data: bytes, run: RunRecord, latest: dict[str, dict[str, Any]]
+) -> tuple[ParsedRun, list[dict[str, Any]]]:
+    """Return what a run's WARC file holds and the item rows it adds to the ``latest`` versions.
+
+    Pure: reads only ``data``, so it can be benchmarked and re-run without a bucket.
+    """
+    warc_key = str(run["warc_key"])
+    info = read_warcinfo(data)
+    parsed = parse_exchanges(
+        get_connector(run["platform"]), read_exchanges(data), run["account_id"], warc_key
+    )
+    _attach_media(parsed)
+    context = RunContext(
+        run_id=run["run_id"],
+        observed_at=datetime.fromisoformat(info.get("started_at") or run["started_at"]).astimezone(UTC),
+        window=window_from_dict(info.get("window") or run["window"]),
+        warc_key=warc_key,
+    )
+    rows = new_versions(parsed.observations.values(), latest, context)
+    rows += tombstones(latest, set(parsed.observations), context)
+    return parsed, rows
 
 
 def parse_exchanges(

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import base64
 import bisect
-import gc
 import hashlib
 import random
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from archiver.memory import gc_paused
 from archiver.sandbox import text
 from archiver.sandbox.media import EXTENSIONS, Media
 from archiver.sandbox.text import Person, between, pick
@@ -326,18 +325,6 @@ def _hour_weights(profile: tuple[float, ...], hours: int) -> list[float]:
     return cumulative
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many long-lived objects are created (much faster)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class _IdMaker:
     """Native ids in the Graph API's formats, unique within one account."""
 
@@ -417,7 +404,7 @@ class _History:
             if self.generated_until is None
             else self.generated_until + timedelta(days=1)
         )
-        with _gc_paused():
+        with gc_paused():
             while current <= day:
                 _DayGenerator(self, current).run()
                 self.generated_until = current

@@ -52,7 +52,9 @@ def _posts(client: ApiClient, base: str, account: Account, window: CaptureWindow
     window_params = {"limit": str(PAGE_SIZE), "until": str(int(window["until"].timestamp()))}
     if window["since"] is not None:
         window_params["since"] = str(int(window["since"].timestamp()))
-    feed = list(_walk(client, f"{base}/{account.id}/feed", {**window_params, "fields": POST_FIELDS}, "comments"))
+    feed = list(
+        _walk(client, f"{base}/{account.id}/feed", {**window_params, "fields": POST_FIELDS}, "comments")
+    )
     in_feed = {obj.get("id") for page in feed for obj in _data(page.json())}
     own = _pages(client, f"{base}/{account.id}/published_posts", {**window_params, "fields": "id"})
     missing = [obj["id"] for page in own for obj in _data(page.json()) if obj.get("id") not in in_feed]
