@@ -15,7 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from archiver.cli import app
 from archiver.manifest import chain_head
 from archiver.pipeline import Outcome, archive_day
 from archiver.stack import start_stack, stop_stack
@@ -219,3 +221,21 @@ def _use_archive_env(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
     env = archive_env(archive.stack.env("archiver"), archive.sandbox.world, archive.accounts_file)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+
+
+def test_the_run_command_reports_each_account_and_exits_non_zero_when_one_fails(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _use_archive_env(archive, monkeypatch)
+    good, expired = archive.sandbox.world.accounts
+    day = FIRST_DAY + timedelta(days=DAYS + 2)
+    archive.sandbox.set_clock(nightly_run_after(day))
+    archive.sandbox.set_faults({"expired_tokens": [expired.token]})
+    try:
+        result = CliRunner().invoke(app, ["run", "--date", day.isoformat()])
+    finally:
+        archive.sandbox.set_faults({})
+    assert result.exit_code == 1
+    assert f"complete {day} {good.name}" in " ".join(result.stdout.split())
+    assert f"FAILED {day} {expired.name}" in " ".join(result.stderr.split())
+    assert expired.token_env in result.stderr
