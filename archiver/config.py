@@ -108,7 +108,8 @@ class AccountsFile(BaseModel):
     organisation: str
     accounts: list[Account]
     start_date: date | None = None
-    """First day to archive; days before it are not caught up."""
+    """First day ``archiver demo`` archives (the sandbox world's first day); the DAG's first day
+    is ``ARCHIVER_START_DATE``."""
 
 
 def load_accounts(path: Path | None = None, settings: Settings | None = None) -> AccountsFile:

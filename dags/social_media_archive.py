@@ -9,6 +9,7 @@ at parse time.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,8 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task, task_group
 
 TIMEZONE = "Europe/Stockholm"
+# the first archive day; days from it up to yesterday are caught up one by one
+START_DATE = pendulum.parse(os.environ.get("ARCHIVER_START_DATE", "2026-11-01"), tz=TIMEZONE)
 
 
 def _archive_day() -> str:
@@ -29,7 +32,7 @@ def _archive_day() -> str:
     dag_id="social_media_archive",
     # a data interval per day, [D 02:00, D+1 02:00): the run after midnight archives day D
     schedule=CronDataIntervalTimetable("0 2 * * *", timezone=TIMEZONE),
-    start_date=pendulum.datetime(2026, 11, 1, tz=TIMEZONE),
+    start_date=START_DATE,
     catchup=True,
     max_active_runs=1,
     tags=["archive", "daily"],
