@@ -16,7 +16,7 @@ from archiver import __version__
 from archiver.config import Account, Settings
 from archiver.connectors import get_connector
 from archiver.connectors.base import Connector
-from archiver.errors import ArchiverError, ParseError, PlatformError
+from archiver.errors import ArchiverError, PlatformError
 from archiver.http import ApiClient, Response
 from archiver.manifest import completed_run, seal_run
 from archiver.media import store_media
@@ -52,10 +52,10 @@ def capture_account(
     client = ApiClient(
         settings, recorder, token, account.token_env, f"{account.platform} account '{account.name}'"
     )
-    failure: ArchiverError | None = None
+    failure: Exception | None = None
     try:
         _fetch(bucket, client, get_connector(account.platform), account, run, settings)
-    except ArchiverError as error:
+    except Exception as error:
         failure = error
         run["status"], run["error"] = "failed", str(error)
     finally:
@@ -145,7 +145,7 @@ def _attachment_urls(connector: Connector, responses: Iterable[Response], accoun
                 for attachment in observation["attachments"]:
                     if attachment.get("source_url"):
                         urls[str(attachment["source_url"])] = None
-        except (ValueError, ParseError) as error:
+        except Exception as error:
             log.warning(
                 "%s: a response was not understood (%s); normalise will quarantine it",
                 account.name,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,26 @@ from archiver.errors import (
 from archiver.warc import RecordedResponse, WarcRecorder
 
 log = logging.getLogger(__name__)
+TOKEN_IN_URL = re.compile(r"((?:access_token|client_secret|appsecret_proof)=)[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """Rewrites log records so that token query parameters never reach a log.
+
+    httpx logs every request URL at INFO (Airflow's task logs show INFO), and the platforms'
+    ``paging.next`` URLs carry the access token.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the record's message with its redacted text; keep every record."""
+        message = record.getMessage()
+        if "=" in message:
+            record.msg, record.args = TOKEN_IN_URL.sub(r"\1REDACTED", message), None
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(RedactTokens())
 
 USER_AGENT = f"social-archiver/{__version__} (+public records archive)"
 THROTTLE_CODES = frozenset({4, 17, 32, 341, 368, 613, 80001, 80002, 80006})

@@ -19,7 +19,6 @@ import msgspec
 
 from archiver.connectors import get_connector
 from archiver.connectors.base import Connector, Observation
-from archiver.errors import ParseError
 from archiver.itemstore import latest_versions, read_account_items, write_items
 from archiver.memory import gc_paused
 from archiver.runs import RunRecord, quarantine_key, window_from_dict
@@ -106,7 +105,7 @@ def parse_exchanges(
         try:
             for observation in connector.parse(exchange.url, msgspec.json.decode(exchange.body), account_id):
                 parsed.observations.setdefault(observation["item_key"], (observation, provenance))
-        except (msgspec.DecodeError, ParseError) as error:
+        except Exception as error:
             parsed.problems.append(_problem(exchange, error))
     return parsed
 

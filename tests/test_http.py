@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 
 import httpx
 import pytest
@@ -99,3 +100,12 @@ def test_high_usage_slows_requests_down() -> None:
     )
     client.get_api("https://graph.test/v26.0/1")
     assert sleeps == [pytest.approx(8.0)]
+
+
+def test_request_logs_never_show_the_token(caplog: pytest.LogCaptureFixture) -> None:
+    client, _, _ = client_for([httpx.Response(200, json={"data": []}, headers=USAGE)])
+    with caplog.at_level(logging.DEBUG):
+        client.get_api(f"https://graph.test/v26.0/1/feed?access_token={TOKEN}&after=x")
+    assert "graph.test" in caplog.text
+    assert TOKEN not in caplog.text
+    assert "access_token=REDACTED" in caplog.text
