@@ -104,7 +104,7 @@ def test_high_usage_slows_requests_down() -> None:
 
 def test_request_logs_never_show_the_token(caplog: pytest.LogCaptureFixture) -> None:
     client, _, _ = client_for([httpx.Response(200, json={"data": []}, headers=USAGE)])
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG, logger="httpx"):
         client.get_api(f"https://graph.test/v26.0/1/feed?access_token={TOKEN}&after=x")
     assert "graph.test" in caplog.text
     assert TOKEN not in caplog.text
