@@ -32,8 +32,8 @@ def capture_account(
 ) -> RunRecord:
     """Capture ``account`` for ``day``; return the run record (status ``captured`` or ``skipped``).
 
-    Raises the capture's ArchiverError (after storing the partial WARC and a failed manifest)
-    when the platform cannot be read, e.g. TokenError naming the variable to renew.
+    Raises the capture's error (after storing the partial WARC and a failed manifest) when the
+    platform cannot be read, e.g. TokenError naming the variable to renew.
     """
     day_text = day.isoformat()
     done = None if force else completed_run(bucket, account.name, day_text)
@@ -55,7 +55,7 @@ def capture_account(
     failure: Exception | None = None
     try:
         _fetch(bucket, client, get_connector(account.platform), account, run, settings)
-    except Exception as error:
+    except Exception as error:  # whatever went wrong, the WARC is kept and the failure sealed
         failure = error
         run["status"], run["error"] = "failed", str(error)
     finally:

@@ -15,6 +15,7 @@ import typer
 
 from archiver.normalise_files import normalise_command
 from archiver.pipeline import Outcome, archive_days
+from archiver.pipeline import renormalise as pipeline_renormalise
 from archiver.sandbox.cli import app as sandbox_app
 from archiver.stack.cli import app as stack_app
 
@@ -58,6 +59,17 @@ def run(
     _print_outcomes(outcomes)
     if any(outcome.status == "failed" for outcome in outcomes):
         raise typer.Exit(1)
+
+
+@app.command()
+def renormalise(
+    warc_key: Annotated[str, typer.Argument(help="Bucket key of a run's WARC file (raw/...warc.gz).")],
+) -> None:
+    """Normalise a stored WARC file again, e.g. after a parser fix for quarantined responses."""
+    run = pipeline_renormalise(warc_key)
+    counts = ", ".join(f"{key} {value}" for key, value in sorted(run.get("counts", {}).items()) if value)
+    manifest = (run.get("manifest") or {}).get("key", "nothing new, no manifest")
+    typer.echo(f"{run['account']} {run['day']}: {counts or 'nothing new'} ({manifest})")
 
 
 def _parse_day(value: str) -> date:

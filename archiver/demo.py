@@ -55,7 +55,11 @@ def set_sandbox_clock(settings: Settings, now: datetime) -> None:
 def _report(outcomes: list[Outcome]) -> None:
     for outcome in outcomes:
         counts = (outcome.run or {}).get("counts", {})
-        detail = outcome.error or ("already archived" if outcome.status == "skipped" else "") or ", ".join(
-            f"{counts.get(key, 0)} {key}" for key in ("new", "changed", "tombstones") if key in counts
+        detail = (
+            outcome.error
+            or ("already archived" if outcome.status == "skipped" else "")
+            or ", ".join(
+                f"{counts.get(key, 0)} {key}" for key in ("new", "changed", "tombstones") if key in counts
+            )
         )
         typer.echo(f"  {outcome.day}  {outcome.account:<24} {outcome.status:<9} {detail or 'nothing new'}")

@@ -41,6 +41,7 @@ def seal_run(bucket: Bucket, run: RunRecord) -> RunRecord:
         "status": status,
         "error": run.get("error"),
         "window": run.get("window"),
+        "warc_key": run.get("warc_key"),
         "started_at": run.get("started_at"),
         "sealed_at": datetime.now(UTC).isoformat(),
         "software": {"name": "social-archiver", "version": __version__},

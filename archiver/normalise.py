@@ -118,8 +118,8 @@ def _problem(exchange: Exchange, error: Exception) -> dict[str, Any]:
         "error": f"{type(error).__name__}: {error}",
         "body_sha256": exchange.body_sha256,
         "body": exchange.body,
-        "what_to_do": "The raw bytes are kept here and in the run's WARC file; fix the parser and run "
-        "`archiver normalise-run` for this run again.",
+        "what_to_do": "The raw bytes are kept here and in the run's WARC file; once the parser is "
+        "fixed, run `archiver renormalise WARC_KEY` to turn them into items.",
     }
 
 

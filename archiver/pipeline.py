@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from archiver.capture import capture_account
 from archiver.config import Settings, find_account, load_accounts
 from archiver.errors import ArchiverError
 from archiver.manifest import seal_run
 from archiver.normalise import normalise_run
-from archiver.runs import RunRecord
+from archiver.runs import RunRecord, run_id
 from archiver.storage import Bucket
+from archiver.warc import read_warcinfo
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,34 @@ def seal(run: RunRecord, *, settings: Settings | None = None) -> RunRecord:
     """Write the run's manifest; return the run with the manifest's key and version."""
     settings = settings or Settings()
     return seal_run(Bucket(settings.bucket), run)
+
+
+def renormalise(warc_key: str, *, settings: Settings | None = None) -> RunRecord:
+    """Normalise a stored WARC file again, as a new run; return it (sealed if it wrote anything).
+
+    For a day whose responses were quarantined: once the parser is fixed, this turns them into
+    items. Versions already archived are not written again.
+    """
+    settings = settings or Settings()
+    bucket = Bucket(settings.bucket)
+    info = read_warcinfo(bucket.get(warc_key))
+    account = find_account(load_accounts(settings=settings), str(info.get("account")))
+    run = RunRecord(
+        run_id=run_id(account, datetime.now(UTC)),
+        account=account.name,
+        platform=account.platform,
+        account_id=account.id,
+        day=str(info["day"]),
+        status="captured",
+        error=None,
+        warc_key=warc_key,
+        window=info["window"],
+        started_at=str(info["started_at"]),
+        objects=[],
+        counts={},
+    )
+    run = normalise_run(bucket, run)
+    return seal_run(bucket, run) if run["objects"] else run
 
 
 @dataclass(frozen=True)
