@@ -163,18 +163,22 @@ class ApiClient:
             raise ServerError(
                 f"{self._account_label}: could not reach {self._redact(url)}: {type(error).__name__}"
             ) from None
-        status_line = f"{answer.status_code} {answer.reason_phrase}"
-        recorded = self.recorder.record(
+        for hop in answer.history:
+            self._record(hop)
+        return answer, self._record(answer)
+
+    def _record(self, answer: httpx.Response) -> RecordedResponse:
+        """Write one exchange (a redirect hop or the final answer) to the WARC file."""
+        key = str(answer.status_code)
+        self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
+        return self.recorder.record(
             "GET",
             str(answer.request.url),
             list(answer.request.headers.multi_items()),
-            status_line,
+            f"{answer.status_code} {answer.reason_phrase}",
             list(answer.headers.multi_items()),
             answer.content,
         )
-        key = str(answer.status_code)
-        self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
-        return answer, recorded
 
     def _api_once(self, url: str, params: dict[str, str]) -> Response:
         answer, recorded = self._send(url, params)

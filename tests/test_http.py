@@ -109,3 +109,16 @@ def test_request_logs_never_show_the_token(caplog: pytest.LogCaptureFixture) -> 
     assert "graph.test" in caplog.text
     assert TOKEN not in caplog.text
     assert "access_token=REDACTED" in caplog.text
+
+
+def test_every_redirect_hop_is_recorded() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "cdn.test":
+            return httpx.Response(302, headers={"Location": "https://cdn2.test/photo.jpg"})
+        return httpx.Response(200, content=b"\xff\xd8jpeg", headers={"Content-Type": "image/jpeg"})
+
+    recorder = WarcRecorder(Redactor([TOKEN]), {"run_id": "t"})
+    client = ApiClient(Settings(), recorder, TOKEN, "T", "x", transport=httpx.MockTransport(handler))
+    assert client.get_media("https://cdn.test/photo.jpg?oe=1").body == b"\xff\xd8jpeg"
+    hops = [(e.status, e.url) for e in read_exchanges(recorder.getvalue())]
+    assert hops == [(302, "https://cdn.test/photo.jpg?oe=1"), (200, "https://cdn2.test/photo.jpg")]
