@@ -27,6 +27,7 @@ from archiver.errors import StackError
 from archiver.stack.processes import (
     LOOPBACK,
     port_is_free,
+    read_number,
     running_pid,
     start_healthy,
     stop_pid,
@@ -173,14 +174,6 @@ def sandbox_command(
     return argv
 
 
-def _bound_port(port_file: Path) -> int | None:
-    try:
-        text = port_file.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
 def start_sandbox(
     world: WorldOptions,
     *,
@@ -195,7 +188,7 @@ def start_sandbox(
     port_file.unlink(missing_ok=True)
 
     def healthy() -> bool:
-        bound = _bound_port(port_file)
+        bound = read_number(port_file)
         return bound is not None and sandbox_healthy(f"http://{LOOPBACK}:{bound}")
 
     pid = start_healthy(
@@ -206,7 +199,7 @@ def start_sandbox(
         pid_file=pid_file,
         timeout=timeout,
     )
-    bound = _bound_port(port_file)
+    bound = read_number(port_file)
     if bound is None:
         raise StackError(
             f"The sandbox (PID {pid}) lost its port file {port_file}; run 'archiver stack down'."

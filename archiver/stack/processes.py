@@ -80,13 +80,18 @@ def spawn(
     return process.pid
 
 
-def read_pid(pid_file: Path) -> int | None:
-    """Return the PID recorded in ``pid_file``, or None if there is no usable one."""
+def read_number(path: Path) -> int | None:
+    """Return the whole number written in ``path`` (a PID or port file), or None if there is none."""
     try:
-        text = pid_file.read_text(encoding="utf-8").strip()
+        text = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
     return int(text) if text.isdigit() else None
+
+
+def read_pid(pid_file: Path) -> int | None:
+    """Return the PID recorded in ``pid_file``, or None if there is no usable one."""
+    return read_number(pid_file)
 
 
 def _reap(pid: int) -> None:
