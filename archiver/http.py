@@ -29,7 +29,7 @@ from archiver.errors import (
     TokenError,
     TransientError,
 )
-from archiver.warc import RecordedResponse, WarcRecorder
+from archiver.warc import RecordedResponse, Redactor, WarcRecorder
 
 log = logging.getLogger(__name__)
 TOKEN_IN_URL = re.compile(r"((?:access_token|client_secret|appsecret_proof)=)[^&\s\"']+")
@@ -102,6 +102,7 @@ class ApiClient:
         self.recorder = recorder
         self.stats = RequestStats()
         self._token = token
+        self._redactor = Redactor([token])
         self._token_env = token_env
         self._account_label = account_label
         self._sleep = sleep
@@ -247,7 +248,8 @@ class ApiClient:
         self._sleep(pause)
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, "REDACTED") if self._token else text
+        """Return ``text`` (a URL or message) with the token, in any encoding, replaced."""
+        return TOKEN_IN_URL.sub(r"\1REDACTED", self._redactor.text(text))
 
 
 def _graph_error(body: bytes) -> dict[str, Any]:

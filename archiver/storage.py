@@ -72,7 +72,8 @@ class Bucket:
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
-        return boto3.client("s3", config=config)
+        # a session of its own: boto3's default session caches the first credentials it saw
+        return boto3.session.Session().client("s3", config=config)
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> StoredObject:
         """Write ``data`` at ``key`` with a SHA-256 checksum; return what was stored."""
@@ -113,6 +114,8 @@ class Bucket:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
+            raise StorageError(f"Could not check s3://{self.name}/{key}: {error}", key=key) from error
+        except BotoCoreError as error:
             raise StorageError(f"Could not check s3://{self.name}/{key}: {error}", key=key) from error
         return True
 

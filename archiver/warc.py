@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
+from urllib.parse import quote, quote_plus
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -51,7 +53,7 @@ class Redactor:
         variants: set[str] = set()
         for secret in secrets:
             if secret:
-                variants.update({secret, _url_quoted(secret)})
+                variants.update(_encodings(secret))
         self._secrets = sorted(variants, key=len, reverse=True)
         self._secret_bytes = [s.encode("utf-8") for s in self._secrets]
 
@@ -78,10 +80,12 @@ class Redactor:
         ]
 
 
-def _url_quoted(secret: str) -> str:
-    from urllib.parse import quote
-
-    return quote(secret, safe="")
+def _encodings(secret: str) -> set[str]:
+    """Return the ways ``secret`` can appear in a URL or body: raw, percent-encoded (upper and
+    lower-case hex, ``%20`` or ``+`` for spaces) and JSON-escaped (``\\/``)."""
+    quoted = {quote(secret, safe=""), quote_plus(secret, safe="")}
+    lower = {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), q) for q in quoted}
+    return {secret, secret.replace("/", "\\/"), *quoted, *lower}
 
 
 class WarcRecorder:

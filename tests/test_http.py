@@ -122,3 +122,25 @@ def test_every_redirect_hop_is_recorded() -> None:
     assert client.get_media("https://cdn.test/photo.jpg?oe=1").body == b"\xff\xd8jpeg"
     hops = [(e.status, e.url) for e in read_exchanges(recorder.getvalue())]
     assert hops == [(302, "https://cdn.test/photo.jpg?oe=1"), (200, "https://cdn2.test/photo.jpg")]
+
+
+def test_an_encoded_token_in_a_paging_url_never_reaches_an_error_message() -> None:
+    token = "123456789|AbC/dEf+gh ij"
+    queue = [httpx.Response(500, text="down")] * 4
+
+    recorder = WarcRecorder(Redactor([token]), {"run_id": "t"})
+    client = ApiClient(
+        Settings(http_max_attempts=2, http_backoff_initial=0.0),
+        recorder,
+        token,
+        "T",
+        "x",
+        transport=httpx.MockTransport(lambda request: queue.pop()),
+        sleep=lambda _: None,
+    )
+    encoded = "123456789%7cAbC%2fdEf%2bgh+ij"
+    with pytest.raises(ServerError) as raised:
+        client.get_api(f"https://graph.test/v26.0/1/feed?after=x&access_token={encoded}")
+    assert "access_token=REDACTED" in str(raised.value)
+    assert encoded not in str(raised.value) and "AbC" not in str(raised.value)
+    assert b"AbC" not in gzip.decompress(recorder.getvalue())

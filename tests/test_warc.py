@@ -38,7 +38,11 @@ def test_exchanges_round_trip_without_the_token_anywhere() -> None:
     assert exchange.body_sha256 == recorded.body_sha256
 
 
-def test_url_encoded_token_is_redacted_too() -> None:
-    redactor = Redactor([TOKEN])
-    assert TOKEN not in redactor.text("a=EAAGsecret%2Btoken%2Fwith%3Dodd%26chars1234567890")
-    assert redactor.text("a=EAAGsecret%2Btoken%2Fwith%3Dodd%26chars1234567890") == "a=REDACTED"
+def test_every_encoding_of_the_token_is_redacted() -> None:
+    redactor = Redactor([TOKEN + " x"])
+    for encoded in (
+        "EAAGsecret%2Btoken%2Fwith%3Dodd%26chars1234567890%20x",
+        "EAAGsecret%2btoken%2fwith%3dodd%26chars1234567890+x",
+        "EAAGsecret+token\\/with=odd&chars1234567890 x",
+    ):
+        assert redactor.text(f"a={encoded}&b=1") == "a=REDACTED&b=1", encoded
