@@ -29,7 +29,7 @@ from archiver.errors import (
     TokenError,
     TransientError,
 )
-from archiver.warc import RecordedResponse, Redactor, WarcRecorder
+from archiver.warc import API, MEDIA, RecordedResponse, Redactor, WarcRecorder
 
 log = logging.getLogger(__name__)
 TOKEN_IN_URL = re.compile(r"((?:access_token|client_secret|appsecret_proof)=)[^&\s\"']+")
@@ -155,7 +155,7 @@ class ApiClient:
         error = state.outcome.exception() if state.outcome else None
         log.warning("%s: retrying after %s", self._account_label, error)
 
-    def _send(self, url: str, params: dict[str, str]) -> tuple[httpx.Response, RecordedResponse]:
+    def _send(self, url: str, params: dict[str, str], kind: str) -> tuple[httpx.Response, RecordedResponse]:
         self.stats.requests += 1
         try:
             answer = self._http.get(url, params=params or None)
@@ -165,10 +165,10 @@ class ApiClient:
                 f"{self._account_label}: could not reach {self._redact(url)}: {type(error).__name__}"
             ) from None
         for hop in answer.history:
-            self._record(hop)
-        return answer, self._record(answer)
+            self._record(hop, kind)
+        return answer, self._record(answer, kind)
 
-    def _record(self, answer: httpx.Response) -> RecordedResponse:
+    def _record(self, answer: httpx.Response, kind: str) -> RecordedResponse:
         """Write one exchange (a redirect hop or the final answer) to the WARC file."""
         key = str(answer.status_code)
         self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
@@ -179,10 +179,11 @@ class ApiClient:
             f"{answer.status_code} {answer.reason_phrase}",
             list(answer.headers.multi_items()),
             answer.content,
+            kind,
         )
 
     def _api_once(self, url: str, params: dict[str, str]) -> Response:
-        answer, recorded = self._send(url, params)
+        answer, recorded = self._send(url, params, API)
         if answer.status_code >= 500:
             self.stats.server_errors += 1
             raise ServerError(
@@ -195,7 +196,7 @@ class ApiClient:
         return self._response(answer, recorded)
 
     def _media_once(self, url: str) -> Response:
-        answer, recorded = self._send(url, {})
+        answer, recorded = self._send(url, {}, MEDIA)
         if answer.status_code >= 500:
             self.stats.server_errors += 1
             raise ServerError(

@@ -24,7 +24,7 @@ from archiver.memory import gc_paused
 from archiver.runs import RunRecord, quarantine_key, window_from_dict
 from archiver.storage import Bucket
 from archiver.versions import RunContext, new_versions, tombstones
-from archiver.warc import Exchange, read_exchanges, read_warcinfo
+from archiver.warc import MEDIA, Exchange, read_exchanges, read_warcinfo
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def parse_exchanges(
     """Return the observations (first sighting per item wins), media and problems of a WARC."""
     parsed = ParsedRun()
     for exchange in exchanges:
-        if not exchange.content_type.startswith("application/json"):
+        if exchange.kind == MEDIA:
             if 200 <= exchange.status < 300:
                 parsed.media[exchange.url] = {
                     "media_sha256": exchange.body_sha256,

@@ -23,6 +23,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 REDACTED = "REDACTED"
+KIND_HEADER = "WARC-Archiver-Kind"
+API, MEDIA = "api", "media"
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
 
 
@@ -44,6 +46,8 @@ class Exchange:
     body: bytes
     record_id: str
     body_sha256: str
+    kind: str
+    """``api`` (a platform API response) or ``media`` (an attachment download)."""
 
 
 class Redactor:
@@ -113,11 +117,18 @@ class WarcRecorder:
         status_line: str,
         response_headers: list[tuple[str, str]],
         body: bytes,
+        kind: str,
     ) -> RecordedResponse:
-        """Write a request and its response (secrets removed); return where the response is."""
+        """Write a request and its response (secrets removed); return where the response is.
+
+        ``kind`` (``api`` or ``media``) is kept in a ``WARC-Archiver-Kind`` header, so reading
+        back never has to guess from the content type.
+        """
         url = self._redactor.text(url)
         body, body_redacted = self._redactor.data(body)
-        extra = {"WARC-Archiver-Redacted": "access_token"} if body_redacted else {}
+        extra = {KIND_HEADER: kind}
+        if body_redacted:
+            extra["WARC-Archiver-Redacted"] = "access_token"
         response = self._writer.create_warc_record(
             url,
             "response",
@@ -180,11 +191,14 @@ def read_exchanges(data: bytes) -> Iterator[Exchange]:
             continue
         body = record.content_stream().read()
         headers = record.http_headers
+        content_type = str(headers.get_header("Content-Type") or "")
+        kind = record.rec_headers.get_header(KIND_HEADER) or (API if "json" in content_type else MEDIA)
         yield Exchange(
             url=str(record.rec_headers.get_header("WARC-Target-URI")),
             status=int(headers.get_statuscode() or 0),
-            content_type=str(headers.get_header("Content-Type") or ""),
+            content_type=content_type,
             body=body,
             record_id=str(record.rec_headers.get_header("WARC-Record-ID")),
             body_sha256=hashlib.sha256(body).hexdigest(),
+            kind=str(kind),
         )

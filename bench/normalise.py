@@ -85,7 +85,7 @@ def archiver_normalise(warc: bytes, run: RunRecord) -> int:
 
 def api_pages(warc: bytes) -> list[bytes]:
     """Return the JSON bodies of the API responses in a WARC file."""
-    return [e.body for e in read_exchanges(warc) if e.content_type.startswith("application/json")]
+    return [e.body for e in read_exchanges(warc) if e.kind == "api"]
 
 
 def pyarrow_ceiling(pages: list[bytes]) -> int:

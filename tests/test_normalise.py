@@ -40,10 +40,16 @@ def captured_run(bucket: Bucket, account: str) -> RunRecord:
     info = {"run_id": run_id, "account": account, "day": "2026-11-01", "window": window}
     recorder = WarcRecorder(Redactor([]), {**info, "started_at": started.isoformat()})
     recorder.record(
-        "GET", "https://graph.test/v26.0/1/feed?limit=100", [], "200 OK", JSON, json.dumps(GOOD_PAGE).encode()
+        "GET",
+        "https://graph.test/v26.0/1/feed?limit=100",
+        [],
+        "200 OK",
+        JSON,
+        json.dumps(GOOD_PAGE).encode(),
+        "api",
     )
     recorder.record(
-        "GET", "https://graph.test/v26.0/1/conversations?limit=100", [], "200 OK", JSON, BROKEN_BODY
+        "GET", "https://graph.test/v26.0/1/conversations?limit=100", [], "200 OK", JSON, BROKEN_BODY, "api"
     )
     key = f"raw/facebook/{account}/2026/11/01/{run_id}.warc.gz"
     bucket.put(key, recorder.getvalue(), "application/warc")

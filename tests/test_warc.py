@@ -22,6 +22,7 @@ def test_exchanges_round_trip_without_the_token_anywhere() -> None:
         "200 OK",
         [("Content-Type", "application/json"), ("X-Debug", TOKEN)],
         body.encode("utf-8"),
+        "api",
     )
     data = recorder.getvalue()
     recorder.close()
@@ -36,6 +37,7 @@ def test_exchanges_round_trip_without_the_token_anywhere() -> None:
     assert decoded["data"][0]["message"] == "Hej 👋"
     assert decoded["paging"]["next"] == "https://x/?access_token=REDACTED"
     assert exchange.body_sha256 == recorded.body_sha256
+    assert exchange.kind == "api"
 
 
 def test_every_encoding_of_the_token_is_redacted() -> None:
