@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from archiver import __version__
@@ -18,10 +19,13 @@ from archiver.connectors import get_connector
 from archiver.connectors.base import Connector
 from archiver.errors import ArchiverError, PlatformError
 from archiver.http import ApiClient, Response
+from archiver.items import unsigned_url
+from archiver.itemstore import latest_versions, read_account_items
 from archiver.manifest import completed_run, seal_run
-from archiver.media import store_media
+from archiver.media import downloadable, known_media, store_media
 from archiver.runs import RunRecord, capture_window, run_id, warc_key, window_to_dict
 from archiver.storage import Bucket
+from archiver.versions import THREAD_ROOTS, root_rechecked
 from archiver.warc import Redactor, WarcRecorder
 
 log = logging.getLogger(__name__)
@@ -129,29 +133,56 @@ def _fetch(
     run: RunRecord,
     settings: Settings,
 ) -> None:
+    """Fetch the window, confirm by lookup every re-checked root the listings left out, and
+    download the media not archived before."""
     window = capture_window(date.fromisoformat(run["day"]), settings)
+    latest = latest_versions(read_account_items(bucket, account.platform, account.name))
     responses = connector.capture(client, account, window, settings)
-    urls = _attachment_urls(connector, responses, account)
-    run["counts"] = {"api_responses": len(responses), "media_urls": len(urls)}
+    seen = _observed(connector, responses, account)
+    unlisted = [
+        (row["native_id"], row["kind"])
+        for key, row in latest.items()
+        if row["kind"] in THREAD_ROOTS
+        and key not in seen.items
+        and row["state"] != "deleted_at_source"
+        and root_rechecked(row, window)
+    ]
+    lookups = connector.confirm(client, account, unlisted, settings)
+    seen.merge(_observed(connector, lookups, account))
+    known = known_media(latest.values())
+    urls = [url for url in seen.media_urls if unsigned_url(url) not in known]
+    run["counts"] = {"api_responses": len(responses) + len(lookups), "roots_looked_up": len(unlisted)}
+    run["counts"]["media_downloads"] = len(urls)
     _download_media(bucket, client, urls, run)
 
 
-def _attachment_urls(connector: Connector, responses: Iterable[Response], account: Account) -> list[str]:
-    """Return every distinct attachment URL the responses show, in order of appearance."""
-    urls: dict[str, None] = {}
+@dataclass
+class _Seen:
+    """What a set of responses shows: item keys, and media URLs in order of appearance."""
+
+    items: set[str] = field(default_factory=set)
+    media_urls: dict[str, None] = field(default_factory=dict)
+
+    def merge(self, other: _Seen) -> None:
+        self.items |= other.items
+        self.media_urls.update(other.media_urls)
+
+
+def _observed(connector: Connector, responses: Iterable[Response], account: Account) -> _Seen:
+    """Return the item keys and downloadable media URLs the responses show."""
+    seen = _Seen()
     for response in responses:
         try:
             for observation in connector.parse(response.url, response.json(), account.id):
+                seen.items.add(observation["item_key"])
                 for attachment in observation["attachments"]:
-                    if attachment.get("source_url"):
-                        urls[str(attachment["source_url"])] = None
-        except Exception as error:
+                    if downloadable(dict(attachment)):
+                        seen.media_urls[str(attachment["source_url"])] = None
+        except Exception as error:  # normalise quarantines what cannot be parsed
             log.warning(
-                "%s: a response was not understood (%s); normalise will quarantine it",
-                account.name,
-                error,
+                "%s: a response was not understood (%s); normalise will quarantine it", account.name, error
             )
-    return list(urls)
+    return seen
 
 
 def _download_media(bucket: Bucket, client: ApiClient, urls: list[str], run: RunRecord) -> None:

@@ -96,11 +96,11 @@ CONTENT_FIELDS: Final = ("text", "attachments", "visibility", "state")
 def content_sha256(row: dict[str, Any]) -> str:
     """Return the hex sha256 over what a person reads of an item (see ``CONTENT_FIELDS``).
 
-    Attachments are hashed by their media hash (or URL when not downloaded), not by the signed
-    URL, which changes on every request.
+    Attachments count by what they are (type, URL without its signed query, title), never by
+    whether this run managed to download them, so a failed download makes no new version.
     """
     attachments = [
-        {"type": a.get("type"), "media": a.get("media_sha256") or _unsigned(a.get("source_url"))}
+        {"type": a.get("type"), "url": unsigned_url(a.get("source_url")), "title": a.get("title")}
         for a in row.get("attachments") or []
     ]
     payload = {
@@ -112,7 +112,8 @@ def content_sha256(row: dict[str, Any]) -> str:
     return hashlib.sha256(msgspec.json.encode(payload, order="sorted")).hexdigest()
 
 
-def _unsigned(url: str | None) -> str | None:
+def unsigned_url(url: str | None) -> str | None:
+    """Return ``url`` without its query: CDN URLs carry a signature and expiry that change daily."""
     return url.split("?", 1)[0] if url else url
 
 

@@ -19,7 +19,9 @@ import msgspec
 
 from archiver.connectors import get_connector
 from archiver.connectors.base import Connector, Observation
+from archiver.items import unsigned_url
 from archiver.itemstore import latest_versions, read_account_items, write_items
+from archiver.media import known_media, media_key
 from archiver.memory import gc_paused
 from archiver.runs import RunRecord, quarantine_key, window_from_dict
 from archiver.storage import Bucket
@@ -70,7 +72,7 @@ def rows_from_warc(
     parsed = parse_exchanges(
         get_connector(run["platform"]), read_exchanges(data), run["account_id"], warc_key
     )
-    _attach_media(parsed)
+    _attach_media(parsed, latest)
     context = RunContext(
         run_id=run["run_id"],
         observed_at=datetime.fromisoformat(info.get("started_at") or run["started_at"]).astimezone(UTC),
@@ -123,15 +125,19 @@ def _problem(exchange: Exchange, error: Exception) -> dict[str, Any]:
     }
 
 
-def _attach_media(parsed: ParsedRun) -> None:
-    from archiver.media import media_key
-
+def _attach_media(parsed: ParsedRun, latest: dict[str, dict[str, Any]]) -> None:
+    """Fill in each attachment's media fields: from this run's downloads, else from the
+    earlier version that already has them (capture downloads each media only once)."""
+    earlier = known_media(latest.values())
     for observation, _ in parsed.observations.values():
         for attachment in observation["attachments"]:
-            info = parsed.media.get(str(attachment.get("source_url")))
-            if info:
-                attachment.update(info)  # type: ignore[typeddict-item]
-                attachment["media_key"] = media_key(info["media_sha256"])
+            url = attachment.get("source_url")
+            fetched = parsed.media.get(str(url))
+            if fetched:
+                attachment.update(fetched)  # type: ignore[typeddict-item]
+                attachment["media_key"] = media_key(fetched["media_sha256"])
+            elif unsigned_url(url) in earlier:
+                attachment.update(earlier[str(unsigned_url(url))])  # type: ignore[typeddict-item]
 
 
 def _quarantine(bucket: Bucket, run: RunRecord, problems: list[dict[str, Any]]) -> list[dict[str, Any]]:

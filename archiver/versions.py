@@ -66,7 +66,7 @@ def tombstones(
         for key, row in latest.items()
         if row["kind"] in THREAD_ROOTS
         and key not in seen
-        and _root_rechecked(row, context.window)
+        and root_rechecked(row, context.window)
         and row["state"] != "deleted_at_source"
     }
     rows = []
@@ -80,7 +80,8 @@ def tombstones(
     return rows
 
 
-def _root_rechecked(row: dict[str, Any], window: CaptureWindow) -> bool:
+def root_rechecked(row: dict[str, Any], window: CaptureWindow) -> bool:
+    """Return whether a run with ``window`` re-checks this thread root (post or conversation)."""
     if row["kind"] == "conversation":
         return True
     created = row.get("created_at")

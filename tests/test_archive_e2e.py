@@ -80,6 +80,8 @@ def test_every_account_and_day_completes_despite_throttling_and_server_errors(ar
     requests = [o.run["requests"] for o in archive.outcomes if o.run]
     assert sum(r["throttled"] for r in requests) > 0
     assert sum(r["server_errors"] for r in requests) > 0
+    lookups = sum(o.run["counts"].get("roots_looked_up", 0) for o in archive.outcomes if o.run)
+    assert lookups > 0, "a deleted post must be confirmed by lookup before its tombstone"
 
 
 @pytest.mark.parametrize("offset", range(DAYS))
@@ -102,6 +104,7 @@ def test_edits_hides_deletions_and_direct_messages_are_kept(archive: Archive) ->
     assert edited, "no edit was kept as a version"
     assert any(r["state"] == "hidden" for r in rows)
     tombstones = [r for r in rows if r["state"] == "deleted_at_source"]
+    assert {"post", "comment"} <= {str(r["kind"]) for r in tombstones}
     assert tombstones and all(r["text"] is not None or r["kind"] == "conversation" for r in tombstones)
     kinds = Counter(str(r["kind"]) for r in rows)
     assert kinds["message"] > 0 and kinds["conversation"] > 0 and kinds["reply"] > 0

@@ -76,6 +76,18 @@ class CaptureFunction(Protocol):
     ) -> list[Response]: ...
 
 
+class ConfirmFunction(Protocol):
+    """Looks up thread roots (native id, kind) the listings left out; returns the answers.
+
+    Roots still on the platform come back as items; gone ones answer with the platform's
+    "does not exist" error, which stays in the WARC as the evidence for their tombstone.
+    """
+
+    def __call__(
+        self, client: ApiClient, account: Account, roots: list[tuple[str, str]], settings: Settings
+    ) -> list[Response]: ...
+
+
 class ParseFunction(Protocol):
     """Yields the observations in one decoded JSON body; raises ParseError if it is not understood."""
 
@@ -88,4 +100,5 @@ class Connector:
 
     platform: str
     capture: CaptureFunction
+    confirm: ConfirmFunction
     parse: ParseFunction

@@ -13,6 +13,7 @@ from typing import Any
 
 from archiver.config import Account, Settings
 from archiver.connectors.base import CaptureWindow
+from archiver.errors import ObjectGoneError
 from archiver.http import ApiClient, Response
 
 PAGE_SIZE = 100
@@ -58,14 +59,33 @@ def _posts(client: ApiClient, base: str, account: Account, window: CaptureWindow
     in_feed = {obj.get("id") for page in feed for obj in _data(page.json())}
     own = _pages(client, f"{base}/{account.id}/published_posts", {**window_params, "fields": "id"})
     missing = [obj["id"] for page in own for obj in _data(page.json()) if obj.get("id") not in in_feed]
-    lookups = []
-    for post_id in missing:
-        post = client.get_api(f"{base}/{post_id}", {"fields": POST_FIELDS})
-        lookups.append(post)
-        next_url = _next_url(post.json().get("comments"))
-        if next_url:
-            lookups.extend(_pages(client, next_url, None))
-    return feed + lookups
+    return feed + [page for post_id in missing for page in _lookup(client, f"{base}/{post_id}", "post")]
+
+
+def confirm(
+    client: ApiClient, account: Account, roots: list[tuple[str, str]], settings: Settings
+) -> list[Response]:
+    """Look up thread roots (native id, kind) that the listings left out; return the answers.
+
+    A root that still exists comes back with its comments or messages, so it is not taken for
+    deleted; one that is gone answers error 100/33, which stays in the WARC as the evidence.
+    """
+    base = account.base_url(settings)
+    responses = []
+    for native_id, kind in roots:
+        try:
+            responses.extend(_lookup(client, f"{base}/{native_id}", kind))
+        except ObjectGoneError:
+            continue
+    return responses
+
+
+def _lookup(client: ApiClient, url: str, kind: str) -> list[Response]:
+    """Return one post or conversation with every page of its comments or messages."""
+    fields, edge = (CONVERSATION_FIELDS, "messages") if kind == "conversation" else (POST_FIELDS, "comments")
+    found = client.get_api(url, {"fields": fields})
+    next_url = _next_url(found.json().get(edge))
+    return [found, *(_pages(client, next_url, None) if next_url else [])]
 
 
 def _walk(client: ApiClient, url: str, params: dict[str, str], nested_edge: str) -> Iterator[Response]:
