@@ -17,7 +17,7 @@ from archiver import __version__
 from archiver.config import Account, Settings
 from archiver.connectors import get_connector
 from archiver.connectors.base import Connector
-from archiver.errors import ArchiverError, PlatformError
+from archiver.errors import ArchiverError, PlatformError, StorageError
 from archiver.http import ApiClient, Response
 from archiver.items import unsigned_url
 from archiver.itemstore import latest_versions, read_account_items
@@ -64,8 +64,8 @@ def capture_account(
         run["status"], run["error"] = "failed", str(error)
     finally:
         client.close()
-        _store_warc(bucket, recorder, run)
         run["requests"] = dict(vars(client.stats))
+    _store_warc(bucket, recorder, run, failure)
     if failure is not None:
         seal_run(bucket, run)
         raise failure
@@ -200,9 +200,14 @@ def _download_media(bucket: Bucket, client: ApiClient, urls: list[str], run: Run
     run["counts"]["media_failed"] = failed
 
 
-def _store_warc(bucket: Bucket, recorder: WarcRecorder, run: RunRecord) -> None:
+def _store_warc(bucket: Bucket, recorder: WarcRecorder, run: RunRecord, failure: Exception | None) -> None:
+    """Store the run's WARC file; if that fails too, the error names the capture's failure."""
     try:
         stored = bucket.put(str(run["warc_key"]), recorder.getvalue(), "application/warc")
+    except StorageError as error:
+        if failure is None:
+            raise
+        raise StorageError(f"{error} (after the capture itself had failed: {failure})") from failure
     finally:
         recorder.close()
     run["objects"].append(stored.to_dict())

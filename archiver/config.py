@@ -107,6 +107,9 @@ class AccountsFile(BaseModel):
 
     organisation: str
     accounts: list[Account]
+    invalid: dict[str, str] = Field(default_factory=dict)
+    """Entries that failed validation: name (or ``entry N``) -> what is wrong. Only these
+    accounts fail; the others are archived."""
     start_date: date | None = None
     """First day ``archiver demo`` archives (the sandbox world's first day); the DAG's first day
     is ``ARCHIVER_START_DATE``."""
@@ -123,10 +126,23 @@ def load_accounts(path: Path | None = None, settings: Settings | None = None) ->
         ) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"Accounts file {path} is not valid YAML: {error}") from None
+    entries = raw.get("accounts") if isinstance(raw, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(
+            f"Accounts file {path} needs a list under 'accounts:'; see config/accounts.example.yaml."
+        )
     try:
-        parsed = AccountsFile.model_validate(raw)
+        parsed = AccountsFile.model_validate({**raw, "accounts": []})
     except ValidationError as error:
         raise ConfigError(f"Accounts file {path} is invalid:\n{error}") from None
+    for number, entry in enumerate(entries, start=1):
+        try:
+            parsed.accounts.append(Account.model_validate(entry))
+        except ValidationError as error:
+            label = (
+                str(entry.get("name")) if isinstance(entry, dict) and entry.get("name") else f"entry {number}"
+            )
+            parsed.invalid[label] = f"Account '{label}' in {path} is invalid; fix it there:\n{error}"
     names = [account.name for account in parsed.accounts]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -139,5 +155,7 @@ def find_account(accounts: AccountsFile, name: str) -> Account:
     for account in accounts.accounts:
         if account.name == name:
             return account
+    if name in accounts.invalid:
+        raise ConfigError(accounts.invalid[name], account=name)
     known = ", ".join(a.name for a in accounts.accounts)
     raise ConfigError(f"No account called '{name}' in the accounts file; known: {known}")

@@ -29,8 +29,11 @@ def seal_run(bucket: Bucket, run: RunRecord) -> RunRecord:
     """
     if run.get("status") == "skipped":
         return run
+    key = manifest_key(run["day"], run["run_id"])
+    if bucket.exists(key):  # sealed already (a retried task): never rewrite a manifest
+        return _sealed(run, _ref(bucket, key), _status(run))
     head = chain_head(bucket, run["account"])
-    status = "failed" if run.get("status") == "failed" else "complete"
+    status = _status(run)
     manifest = {
         "format": FORMAT,
         "run_id": run["run_id"],
@@ -52,11 +55,26 @@ def seal_run(bucket: Bucket, run: RunRecord) -> RunRecord:
         "objects": sorted(run.get("objects", []), key=lambda o: (o["key"], o.get("version_id") or "")),
     }
     data = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
-    stored = bucket.put(manifest_key(run["day"], run["run_id"]), data, "application/json")
+    stored = bucket.put(key, data, "application/json")
+    return _sealed(run, stored.to_dict(), status)
+
+
+def _status(run: RunRecord) -> str:
+    return "failed" if run.get("status") == "failed" else "complete"
+
+
+def _sealed(run: RunRecord, manifest: dict[str, Any], status: str) -> RunRecord:
     sealed = RunRecord(**run)
     sealed["status"] = status
-    sealed["manifest"] = stored.to_dict()
+    sealed["manifest"] = manifest
     return sealed
+
+
+def _ref(bucket: Bucket, key: str) -> dict[str, Any]:
+    """Return key, current version id and sha256 of a stored manifest."""
+    head = bucket.client.head_object(Bucket=bucket.name, Key=key)
+    data = bucket.get(key, head.get("VersionId"))
+    return {"key": key, "version_id": head.get("VersionId"), "sha256": sha256_hex(data), "size": len(data)}
 
 
 def chain_head(bucket: Bucket, account: str) -> dict[str, Any] | None:
@@ -70,11 +88,12 @@ def chain_head(bucket: Bucket, account: str) -> dict[str, Any] | None:
     if not keys:
         return None
     newest = max(keys, key=lambda key: _run_of(key).rsplit("_", 1)[1])
-    head = bucket.client.head_object(Bucket=bucket.name, Key=newest)
-    data = bucket.get(newest, head.get("VersionId"))
-    manifest = json.loads(data)
-    ref = {"key": newest, "version_id": head.get("VersionId"), "sha256": sha256_hex(data)}
-    return {"ref": ref, "sequence": int(manifest.get("sequence", 0))}
+    ref = _ref(bucket, newest)
+    manifest = json.loads(bucket.get(newest, ref["version_id"]))
+    return {
+        "ref": {k: ref[k] for k in ("key", "version_id", "sha256")},
+        "sequence": int(manifest.get("sequence", 0)),
+    }
 
 
 def completed_run(bucket: Bucket, account: str, day: str) -> str | None:

@@ -21,6 +21,7 @@ from archiver.connectors import get_connector
 from archiver.connectors.base import Connector, Observation
 from archiver.items import unsigned_url
 from archiver.itemstore import latest_versions, read_account_items, write_items
+from archiver.manifest import seal_run
 from archiver.media import known_media, media_key
 from archiver.memory import gc_paused
 from archiver.runs import RunRecord, quarantine_key, window_from_dict
@@ -40,21 +41,28 @@ class ParsedRun:
     observations: dict[str, tuple[Observation, dict[str, Any]]] = field(default_factory=dict)
     media: dict[str, MediaInfo] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    withheld_tombstones: int = 0
+    """Items not seen, but not tombstoned because a quarantined response may have held them."""
 
 
 def normalise_run(bucket: Bucket, run: RunRecord) -> RunRecord:
     """Turn a captured run's WARC into new item versions; return the run with its new objects."""
     if run.get("status") != "captured":
         return run
-    latest = latest_versions(read_account_items(bucket, run["platform"], run["account"]))
-    with gc_paused():
-        parsed, rows = rows_from_warc(bucket.get(str(run["warc_key"])), run, latest)
     result = RunRecord(**run)
     result["objects"] = list(run.get("objects", []))
-    if rows:
-        stored = write_items(bucket, rows, run["platform"], run["account"], run["day"], run["run_id"])
-        result["objects"].append(stored.to_dict())
-    result["objects"] += _quarantine(bucket, run, parsed.problems)
+    try:
+        latest = latest_versions(read_account_items(bucket, run["platform"], run["account"]))
+        with gc_paused():
+            parsed, rows = rows_from_warc(bucket.get(str(run["warc_key"])), run, latest)
+        if rows:
+            stored = write_items(bucket, rows, run["platform"], run["account"], run["day"], run["run_id"])
+            result["objects"].append(stored.to_dict())
+        _quarantine(bucket, result, parsed.problems)
+    except Exception as error:  # seal what was written, so no object is left out of a manifest
+        result["status"], result["error"] = "failed", f"normalise failed: {type(error).__name__}: {error}"
+        seal_run(bucket, result)
+        raise
     result["counts"] = {**run.get("counts", {}), **_counts(rows, parsed)}
     result["status"] = "normalised"
     return result
@@ -80,7 +88,11 @@ def rows_from_warc(
         warc_key=warc_key,
     )
     rows = new_versions(parsed.observations.values(), latest, context)
-    rows += tombstones(latest, set(parsed.observations), context)
+    gone = tombstones(latest, set(parsed.observations), context)
+    if parsed.problems:
+        parsed.withheld_tombstones = len(gone)
+    else:
+        rows += gone
     return parsed, rows
 
 
@@ -140,19 +152,18 @@ def _attach_media(parsed: ParsedRun, latest: dict[str, dict[str, Any]]) -> None:
                 attachment.update(earlier[str(unsigned_url(url))])  # type: ignore[typeddict-item]
 
 
-def _quarantine(bucket: Bucket, run: RunRecord, problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    written = []
+def _quarantine(bucket: Bucket, run: RunRecord, problems: list[dict[str, Any]]) -> None:
+    """Store each problem body and a report under ``quarantine/``, adding them to the run's objects."""
     for number, problem in enumerate(problems, start=1):
         body = problem.pop("body")
         key = quarantine_key(run["platform"], run["account"], run["day"], run["run_id"], f"{number:04d}.body")
-        written.append(bucket.put(key, body).to_dict())
+        run["objects"].append(bucket.put(key, body).to_dict())
         problem["body_key"] = key
     if problems:
         report = {"run_id": run["run_id"], "warc_key": run["warc_key"], "problems": problems}
         data = json.dumps(report, ensure_ascii=False, indent=1).encode("utf-8")
         key = quarantine_key(run["platform"], run["account"], run["day"], run["run_id"], "report.json")
-        written.append(bucket.put(key, data, "application/json").to_dict())
-    return written
+        run["objects"].append(bucket.put(key, data, "application/json").to_dict())
 
 
 def _counts(rows: list[dict[str, Any]], parsed: ParsedRun) -> dict[str, int]:
@@ -160,6 +171,7 @@ def _counts(rows: list[dict[str, Any]], parsed: ParsedRun) -> dict[str, int]:
         "observed": len(parsed.observations),
         "versions": len(rows),
         "quarantined": len(parsed.problems),
+        "tombstones_withheld": parsed.withheld_tombstones,
     }
     for row in rows:
         label = (

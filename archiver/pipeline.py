@@ -24,8 +24,10 @@ log = logging.getLogger(__name__)
 
 
 def account_names(settings: Settings | None = None) -> list[str]:
-    """Return the names of the accounts in the accounts file, in file order."""
-    return [account.name for account in load_accounts(settings=settings or Settings()).accounts]
+    """Return the names of the accounts in the accounts file, invalid entries included (so that
+    each fails on its own with what is wrong, while the others are archived)."""
+    accounts = load_accounts(settings=settings or Settings())
+    return [account.name for account in accounts.accounts] + list(accounts.invalid)
 
 
 def capture(account: str, day: str, *, force: bool = False, settings: Settings | None = None) -> RunRecord:
@@ -102,6 +104,13 @@ def archive_day(
         except ArchiverError as error:
             log.error("%s", error)
             outcomes.append(Outcome(name, day.isoformat(), "failed", str(error), None))
+        except Exception as error:  # a bug or an unforeseen answer: this account only
+            log.exception("%s %s: unexpected error", name, day)
+            message = (
+                f"unexpected {type(error).__name__}: {error}. The raw responses are kept under raw/; "
+                "report this with the run's manifest (manifests/) so the archiver can be fixed."
+            )
+            outcomes.append(Outcome(name, day.isoformat(), "failed", message, None))
     return outcomes
 
 

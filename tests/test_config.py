@@ -30,10 +30,13 @@ def test_a_missing_file_says_where_to_start(tmp_path: Path) -> None:
         load_accounts(tmp_path / "nope.yaml")
 
 
-def test_a_bad_account_name_and_duplicates_are_refused(tmp_path: Path) -> None:
+def test_a_bad_entry_fails_only_that_account_and_duplicates_are_refused(tmp_path: Path) -> None:
     entry = "  - {{name: {name}, platform: facebook, id: '1', token_env: T}}\n"
+    text = "organisation: O\naccounts:\n" + entry.format(name="Ängelholm FB") + entry.format(name="good")
+    accounts = load_accounts(write(tmp_path, text))
+    assert [a.name for a in accounts.accounts] == ["good"]
     with pytest.raises(ConfigError, match="lower-case letters"):
-        load_accounts(write(tmp_path, "organisation: O\naccounts:\n" + entry.format(name="Ängelholm FB")))
+        find_account(accounts, "Ängelholm FB")
     with pytest.raises(ConfigError, match="twice: a"):
         load_accounts(write(tmp_path, "organisation: O\naccounts:\n" + entry.format(name="a") * 2))
 

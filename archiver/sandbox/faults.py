@@ -1,0 +1,68 @@
+"""Injected faults and the usage scale: set at start, replaced at run time (``POST /_sandbox/faults``).
+
+Faults are counter-based, never random: with ``throttle_every: N`` every N-th Graph request
+(counted since the fault set was last replaced) answers a throttle error, rotating codes 4, 17,
+32 and 613; with ``server_error_every: M`` every M-th answers a 500 JSON, 502 HTML or 503 HTML
+error in turn. A throttle wins when both fall on the same request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FaultSet:
+    """Injected faults and the usage scale; every field can be set at start and replaced at run time."""
+
+    throttle_every: int = 0
+    """Every N-th Graph request answers a throttle error (0: never)."""
+    server_error_every: int = 0
+    """Every M-th Graph request answers a 5xx error (0: never)."""
+    expired_tokens: tuple[str, ...] = ()
+    """Tokens (or account names) that get the expired-session error 190/463."""
+    media_expired: bool = False
+    """When True every media URL answers 403."""
+    usage_capacity: int = 1000
+    """Graph requests within the usage window that read as 100 percent in the usage headers."""
+    usage_window_seconds: float = 60.0
+    """Length of the sliding window (real time) the usage headers are computed over."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> FaultSet:
+        """Return the fault set described by ``data``; raise ValueError naming a bad key or value."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        values: dict[str, Any] = {}
+        for name in ("throttle_every", "server_error_every", "usage_capacity"):
+            if name in data:
+                values[name] = _non_negative_int(name, data[name])
+        if "usage_window_seconds" in data:
+            values["usage_window_seconds"] = float(data["usage_window_seconds"])
+        if "media_expired" in data:
+            if not isinstance(data["media_expired"], bool):
+                raise ValueError("media_expired must be true or false")
+            values["media_expired"] = data["media_expired"]
+        if "expired_tokens" in data:
+            tokens = data["expired_tokens"]
+            if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+                raise ValueError("expired_tokens must be a list of strings")
+            values["expired_tokens"] = tuple(tokens)
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fault set as JSON-ready data."""
+        data = asdict(self)
+        data["expired_tokens"] = list(self.expired_tokens)
+        return data
+
+
+def _non_negative_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
+    return value
