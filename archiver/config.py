@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     """Seconds before the first retry; doubles on each further retry."""
     http_backoff_max: float = 300.0
     """Longest single wait between retries, in seconds."""
+    throttle_max_wait: float = 3600.0
+    """Longest throttle pause, in seconds, the archiver sits out; a longer one fails the account
+    for this run (the next run catches up), since calling during a throttle extends it."""
     http_timeout: float = 60.0
     """Seconds before a request is given up as failed (and retried)."""
     pace_threshold: int = 75

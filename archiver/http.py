@@ -147,8 +147,10 @@ class ApiClient:
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         hinted = float(getattr(error, "context", {}).get("retry_after") or 0.0)
+        if hinted:  # the platform said how long; calling earlier would extend the throttle
+            return hinted
         backoff = self.settings.http_backoff_initial * 2 ** (state.attempt_number - 1)
-        return float(min(max(hinted, backoff), self.settings.http_backoff_max))
+        return float(min(backoff, self.settings.http_backoff_max))
 
     def _count_retry(self, state: RetryCallState) -> None:
         self.stats.retries += 1
@@ -192,6 +194,13 @@ class ApiClient:
         body = answer.content
         if answer.status_code >= 400:
             self._raise_api_error(answer.status_code, body, answer.headers)
+        content_type = answer.headers.get("content-type", "")
+        if "json" not in content_type and "javascript" not in content_type:
+            raise PlatformError(
+                f"{self._account_label}: {self._redact(url)} answered {answer.status_code} with "
+                f"{content_type or 'no content type'}, not JSON: check the account's API base URL "
+                "(api_base in the accounts file, or ARCHIVER_API_BASE__<PLATFORM>)."
+            )
         self._pace(answer.headers)
         return self._response(answer, recorded)
 
@@ -231,7 +240,13 @@ class ApiClient:
             )
         if code in THROTTLE_CODES or status == 429:
             self.stats.throttled += 1
-            raise ThrottledError(f"{where} (throttled)", retry_after=_regain_seconds(headers))
+            regain = _regain_seconds(headers)
+            if regain > self.settings.throttle_max_wait:
+                raise PlatformError(
+                    f"{where}: throttled for {regain / 60:.0f} minutes, longer than "
+                    f"ARCHIVER_THROTTLE_MAX_WAIT; the next run catches up."
+                )
+            raise ThrottledError(f"{where} (throttled)", retry_after=regain)
         if code in TRANSIENT_CODES or error.get("is_transient"):
             raise ServerError(f"{where} (transient)")
         if code == 100 and subcode == 33:

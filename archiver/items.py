@@ -12,6 +12,7 @@ Parquet files live under ``items/platform={p}/account={a}/date={yyyy-mm-dd}/{run
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
@@ -130,3 +131,38 @@ def record_class(from_account: bool) -> str:
 def empty_table() -> pa.Table:
     """Return an empty table with the item schema."""
     return ITEM_SCHEMA.empty_table()
+
+
+_TEXT_FIELDS: Final = ("parent_key", "author_id", "author_name", "text", "permalink")
+_KEY_FIELDS: Final = (
+    "item_key",
+    "platform",
+    "account_id",
+    "kind",
+    "native_id",
+    "thread_key",
+    "visibility",
+    "state",
+)
+
+
+def check_observation(row: dict[str, Any]) -> None:
+    """Raise ValueError naming the first field whose value does not fit the item schema.
+
+    Platforms change shapes (a message that becomes an object, a count that becomes a string);
+    such a body must be quarantined, not stop the whole day when the Parquet file is built.
+    """
+    for name in _KEY_FIELDS:
+        if not isinstance(row.get(name), str):
+            raise ValueError(f"field {name!r} must be text, got {type(row.get(name)).__name__}")
+    for name in _TEXT_FIELDS:
+        if row.get(name) is not None and not isinstance(row[name], str):
+            raise ValueError(f"field {name!r} must be text or null, got {type(row[name]).__name__}")
+    for name in ("created_at", "edited_at"):
+        if row.get(name) is not None and not isinstance(row[name], datetime):
+            raise ValueError(f"field {name!r} must be a time or null, got {type(row[name]).__name__}")
+    for attachment in row.get("attachments") or []:
+        for key, value in attachment.items():
+            wanted = int if key == "size" else str
+            if value is not None and not isinstance(value, wanted):
+                raise ValueError(f"attachment field {key!r} must be {wanted.__name__} or null")

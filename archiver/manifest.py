@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archiver import __version__
-from archiver.runs import RunRecord, account_of_run, manifest_key
+from archiver.runs import CAPTURE, RunRecord, account_of_run, manifest_key
 from archiver.storage import Bucket, sha256_hex
 
 FORMAT = "social-archive-manifest/1"
@@ -42,6 +42,7 @@ def seal_run(bucket: Bucket, run: RunRecord) -> RunRecord:
         "account_id": run["account_id"],
         "day": run["day"],
         "status": status,
+        "purpose": run.get("purpose", CAPTURE),
         "error": run.get("error"),
         "window": run.get("window"),
         "warc_key": run.get("warc_key"),
@@ -97,14 +98,24 @@ def chain_head(bucket: Bucket, account: str) -> dict[str, Any] | None:
 
 
 def completed_run(bucket: Bucket, account: str, day: str) -> str | None:
-    """Return the key of a complete manifest of ``account`` for ``day``, or None."""
+    """Return the key of a complete capture manifest of ``account`` for ``day``, or None."""
     prefix = f"{MANIFEST_PREFIX}{day[:4]}/{day[5:7]}/{day[8:10]}/{account}_"
     for entry in bucket.list(prefix):
         if account_of_run(_run_of(entry.key)) != account:
             continue
-        if json.loads(bucket.get(entry.key)).get("status") == "complete":
+        manifest = json.loads(bucket.get(entry.key))
+        if manifest.get("status") == "complete" and manifest.get("purpose", CAPTURE) == CAPTURE:
             return entry.key
     return None
+
+
+def manifest_of(bucket: Bucket, day: str, run: str) -> dict[str, Any] | None:
+    """Return the manifest of run ``run`` of ``day``, or None if it was never sealed."""
+    key = manifest_key(day, run)
+    if not bucket.exists(key):
+        return None
+    manifest: dict[str, Any] = json.loads(bucket.get(key))
+    return manifest
 
 
 def _run_of(key: str) -> str:

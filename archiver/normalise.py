@@ -19,12 +19,12 @@ import msgspec
 
 from archiver.connectors import get_connector
 from archiver.connectors.base import Connector, Observation
-from archiver.items import unsigned_url
+from archiver.items import check_observation, unsigned_url
 from archiver.itemstore import latest_versions, read_account_items, write_items
 from archiver.manifest import seal_run
 from archiver.media import known_media, media_key
 from archiver.memory import gc_paused
-from archiver.runs import RunRecord, quarantine_key, window_from_dict
+from archiver.runs import RENORMALISE, RunRecord, quarantine_key, window_from_dict
 from archiver.storage import Bucket
 from archiver.versions import RunContext, new_versions, tombstones
 from archiver.warc import MEDIA, Exchange, read_exchanges, read_warcinfo
@@ -87,6 +87,9 @@ def rows_from_warc(
         window=window_from_dict(info.get("window") or run["window"]),
         warc_key=warc_key,
     )
+    if run.get("purpose") == RENORMALISE:  # only add what the archive never held
+        never_seen = {key: seen for key, seen in parsed.observations.items() if key not in latest}
+        return parsed, new_versions(never_seen.values(), latest, context)
     rows = new_versions(parsed.observations.values(), latest, context)
     gone = tombstones(latest, set(parsed.observations), context)
     if parsed.problems:
@@ -117,10 +120,14 @@ def parse_exchanges(
             "raw_sha256": exchange.body_sha256,
         }
         try:
-            for observation in connector.parse(exchange.url, msgspec.json.decode(exchange.body), account_id):
-                parsed.observations.setdefault(observation["item_key"], (observation, provenance))
+            found = list(connector.parse(exchange.url, msgspec.json.decode(exchange.body), account_id))
+            for observation in found:
+                check_observation(dict(observation))
         except Exception as error:
             parsed.problems.append(_problem(exchange, error))
+            continue
+        for observation in found:
+            parsed.observations.setdefault(observation["item_key"], (observation, provenance))
     return parsed
 
 

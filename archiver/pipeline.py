@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from archiver.capture import capture_account
 from archiver.config import Settings, find_account, load_accounts
 from archiver.errors import ArchiverError
-from archiver.manifest import seal_run
+from archiver.manifest import manifest_of, seal_run
 from archiver.normalise import normalise_run
-from archiver.runs import RunRecord, run_id
+from archiver.runs import RENORMALISE, RunRecord, run_id
 from archiver.storage import Bucket
 from archiver.warc import read_warcinfo
 
@@ -52,13 +52,21 @@ def seal(run: RunRecord, *, settings: Settings | None = None) -> RunRecord:
 def renormalise(warc_key: str, *, settings: Settings | None = None) -> RunRecord:
     """Normalise a stored WARC file again, as a new run; return it (sealed if it wrote anything).
 
-    For a day whose responses were quarantined: once the parser is fixed, this turns them into
-    items. Versions already archived are not written again.
+    For a day whose responses were quarantined: once the parser is fixed, this adds the items
+    the archive has never held. It changes no existing item and tombstones nothing (later days
+    may have seen more), and it does not count as archiving the day. A failed capture's WARC is
+    refused: its listings are incomplete; capture the day again instead.
     """
     settings = settings or Settings()
     bucket = Bucket(settings.bucket)
     info = read_warcinfo(bucket.get(warc_key))
     account = find_account(load_accounts(settings=settings), str(info.get("account")))
+    original = manifest_of(bucket, str(info["day"]), str(info["run_id"]))
+    if original is None or original.get("status") != "complete":
+        raise ArchiverError(
+            f"{warc_key} is not from a complete capture run; capture the day again with "
+            f"`archiver run --date {info['day']} --account {account.name} --force`."
+        )
     run = RunRecord(
         run_id=run_id(account, datetime.now(UTC)),
         account=account.name,
@@ -66,6 +74,7 @@ def renormalise(warc_key: str, *, settings: Settings | None = None) -> RunRecord
         account_id=account.id,
         day=str(info["day"]),
         status="captured",
+        purpose=RENORMALISE,
         error=None,
         warc_key=warc_key,
         window=info["window"],

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from archiver.config import Account, Settings
 from archiver.connectors.base import CaptureWindow
 
+CAPTURE, RENORMALISE = "capture", "renormalise"
+
 
 class RunRecord(TypedDict, total=False):
     """One run as passed between the stages."""
@@ -25,6 +27,8 @@ class RunRecord(TypedDict, total=False):
     status: str
     """``captured``, ``normalised``, ``complete``, ``failed`` or ``skipped`` (day already archived)."""
     error: str | None
+    purpose: str
+    """``capture`` (the default: a day's capture) or ``renormalise`` (a stored WARC again)."""
     warc_key: str | None
     window: dict[str, str | None]
     started_at: str

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from archiver.cli import app
@@ -242,3 +243,30 @@ def test_the_run_command_reports_each_account_and_exits_non_zero_when_one_fails(
     assert f"complete {day} {good.name}" in " ".join(result.stdout.split())
     assert f"FAILED {day} {expired.name}" in " ".join(result.stderr.split())
     assert expired.token_env in result.stderr
+
+
+def test_a_broken_account_entry_and_an_unreachable_account_fail_alone(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _use_archive_env(archive, monkeypatch)
+    listed = yaml.safe_load(archive.accounts_file.read_text(encoding="utf-8"))
+    listed["accounts"] += [
+        {"name": "Ny Sida", "platform": "facebook", "id": "9", "token_env": "X"},
+        {**listed["accounts"][0], "name": "nowhere-fb", "api_base": "http://127.0.0.1:9/v26.0"},
+    ]
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(yaml.safe_dump(listed, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("ARCHIVER_ACCOUNTS_FILE", str(accounts))
+    monkeypatch.setenv("ARCHIVER_HTTP_MAX_ATTEMPTS", "2")
+    day = FIRST_DAY + timedelta(days=DAYS + 3)
+    archive.sandbox.set_clock(nightly_run_after(day))
+
+    outcomes = {o.account: o for o in archive_day(day)}
+
+    assert {name: o.status for name, o in outcomes.items()} == {
+        **{a.name: "complete" for a in archive.sandbox.world.accounts},
+        "Ny Sida": "failed",
+        "nowhere-fb": "failed",
+    }
+    assert "lower-case letters" in str(outcomes["Ny Sida"].error)
+    assert "could not reach" in str(outcomes["nowhere-fb"].error)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from archiver.config import Settings
-from archiver.errors import ObjectGoneError, ServerError, TokenError
+from archiver.errors import ObjectGoneError, PlatformError, ServerError, TokenError
 from archiver.http import ApiClient
 from archiver.warc import Redactor, WarcRecorder, read_exchanges
 
@@ -144,3 +144,19 @@ def test_an_encoded_token_in_a_paging_url_never_reaches_an_error_message() -> No
     assert "access_token=REDACTED" in str(raised.value)
     assert encoded not in str(raised.value) and "AbC" not in str(raised.value)
     assert b"AbC" not in gzip.decompress(recorder.getvalue())
+
+
+def test_an_html_page_where_the_api_should_be_says_to_check_the_base_url() -> None:
+    client, _, _ = client_for(
+        [httpx.Response(200, text="<html>login</html>", headers={"Content-Type": "text/html"})]
+    )
+    with pytest.raises(PlatformError, match="API base URL"):
+        client.get_api("https://intranet.test/v26.0/1/feed")
+
+
+def test_a_throttle_longer_than_the_budget_fails_the_run_without_calling_again() -> None:
+    usage = json.dumps({"1": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 120}]})
+    client, _, sleeps = client_for([graph_error(400, 80001, headers={"X-Business-Use-Case-Usage": usage})])
+    with pytest.raises(PlatformError, match="120 minutes"):
+        client.get_api("https://graph.test/v26.0/1/feed")
+    assert sleeps == [] and client.stats.requests == 1

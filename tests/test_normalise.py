@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
 from archiver.config import Settings
+from archiver.errors import ArchiverError
 from archiver.itemstore import read_account_items
+from archiver.manifest import completed_run, seal_run
 from archiver.normalise import normalise_run
 from archiver.pipeline import renormalise
 from archiver.runs import RunRecord, capture_window, window_to_dict
@@ -30,31 +32,28 @@ GOOD_PAGE = {
     ]
 }
 BROKEN_BODY = b'{"data": [{"id": "t_1", "updated_time": '
+GRAPH = "https://graph.test/v26.0/1"
 
 
-def captured_run(bucket: Bucket, account: str) -> RunRecord:
-    """Store a WARC holding one good and one truncated response; return its run record."""
-    started = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+def captured_run(
+    bucket: Bucket, account: str, *, broken: bool = True, with_post: bool = True, second: bool = False
+) -> RunRecord:
+    """Store a WARC holding a feed page (with or without its post) and, if ``broken``, a
+    truncated conversations page; return its run record (``second``: the next night's run)."""
+    day = date(2026, 11, 2 if second else 1)
+    started = datetime.combine(day + timedelta(days=1), time(1, 0), tzinfo=UTC)
     run_id = f"{account}_{started:%Y%m%dT%H%M%S%fZ}"
-    window = window_to_dict(capture_window(date(2026, 11, 1), Settings()))
-    info = {"run_id": run_id, "account": account, "day": "2026-11-01", "window": window}
+    window = window_to_dict(capture_window(day, Settings(full_sweep_weekday=-1)))
+    info = {"run_id": run_id, "account": account, "day": day.isoformat(), "window": window}
     recorder = WarcRecorder(Redactor([]), {**info, "started_at": started.isoformat()})
-    recorder.record(
-        "GET",
-        "https://graph.test/v26.0/1/feed?limit=100",
-        [],
-        "200 OK",
-        JSON,
-        json.dumps(GOOD_PAGE).encode(),
-        "api",
-    )
-    recorder.record(
-        "GET", "https://graph.test/v26.0/1/conversations?limit=100", [], "200 OK", JSON, BROKEN_BODY, "api"
-    )
-    key = f"raw/facebook/{account}/2026/11/01/{run_id}.warc.gz"
+    page = GOOD_PAGE if with_post else {"data": []}
+    recorder.record("GET", f"{GRAPH}/feed?limit=100", [], "200 OK", JSON, json.dumps(page).encode(), "api")
+    if broken:
+        recorder.record("GET", f"{GRAPH}/conversations?limit=100", [], "200 OK", JSON, BROKEN_BODY, "api")
+    key = f"raw/facebook/{account}/{day:%Y/%m/%d}/{run_id}.warc.gz"
     bucket.put(key, recorder.getvalue(), "application/warc")
     return RunRecord(
-        run_id=run_id, account=account, platform="facebook", account_id="1", day="2026-11-01",
+        run_id=run_id, account=account, platform="facebook", account_id="1", day=day.isoformat(),
         status="captured", error=None, warc_key=key, window=window, started_at=started.isoformat(),
         objects=[], counts={},
     )  # fmt: skip
@@ -92,25 +91,67 @@ def test_normalising_the_same_run_again_writes_no_new_versions(s3_stack: S3Stack
     assert not [o for o in again["objects"] if o["key"].startswith("items/")]
 
 
-def test_renormalise_turns_a_stored_warc_into_items_as_a_new_sealed_run(
-    s3_stack: S3Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def use_accounts(s3_stack: S3Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, account: str) -> Bucket:
+    """Point the environment at the test bucket and an accounts file listing ``account``."""
     accounts = tmp_path / "accounts.yaml"
     accounts.write_text(
-        "organisation: O\naccounts:\n  - {name: renorm-test, platform: facebook, id: '1', token_env: T}\n",
+        f"organisation: O\naccounts:\n  - {{name: {account}, platform: facebook, id: '1', token_env: T}}\n",
         encoding="utf-8",
     )
     for name, value in {**s3_stack.env("archiver"), "ARCHIVER_ACCOUNTS_FILE": str(accounts)}.items():
         monkeypatch.setenv(name, value)
-    bucket = Bucket(s3_stack.bucket, s3_stack.client("archiver"))
-    stored = captured_run(bucket, "renorm-test")
+    return Bucket(s3_stack.bucket, s3_stack.client("archiver"))
+
+
+def test_renormalise_adds_only_items_never_held_as_a_new_sealed_run(
+    s3_stack: S3Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = use_accounts(s3_stack, tmp_path, monkeypatch, "renorm-test")
+    stored = seal_run(bucket, captured_run(bucket, "renorm-test"))  # sealed, never normalised
 
     run = renormalise(str(stored["warc_key"]))
 
     assert run["status"] == "complete" and run["run_id"] != stored["run_id"]
     manifest = json.loads(bucket.get(run["manifest"]["key"]))
-    assert manifest["warc_key"] == stored["warc_key"]
-    assert any(
-        o["key"].startswith("items/platform=facebook/account=renorm-test/") for o in manifest["objects"]
-    )
+    assert (manifest["warc_key"], manifest["purpose"]) == (stored["warc_key"], "renormalise")
+    rows = read_account_items(bucket, "facebook", "renorm-test").to_pylist()
+    assert [(r["native_id"], r["version"]) for r in rows] == [("1_2", 1)]
     assert renormalise(str(stored["warc_key"]))["counts"]["versions"] == 0
+    assert completed_run(bucket, "renorm-test", "2026-11-01") == stored["manifest"]["key"]
+
+
+def test_renormalise_refuses_the_warc_of_a_failed_capture(
+    s3_stack: S3Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = use_accounts(s3_stack, tmp_path, monkeypatch, "renorm-failed")
+    failed = captured_run(bucket, "renorm-failed")
+    failed["status"], failed["error"] = "failed", "HTTP 500"
+    seal_run(bucket, failed)
+
+    with pytest.raises(ArchiverError, match="--force"):
+        renormalise(str(failed["warc_key"]))
+    assert read_account_items(bucket, "facebook", "renorm-failed").num_rows == 0
+
+
+def test_a_quarantined_response_withholds_tombstones(s3_stack: S3Stack) -> None:
+    bucket = Bucket(s3_stack.bucket, s3_stack.client("archiver"))
+    first = normalise_run(bucket, captured_run(bucket, "withhold-test", broken=False))
+    assert first["counts"]["new"] == 1
+    later = captured_run(bucket, "withhold-test", with_post=False, second=True)
+
+    result = normalise_run(bucket, later)
+
+    assert result["counts"]["tombstones_withheld"] == 1
+    assert result["counts"].get("tombstones", 0) == 0
+    rows = read_account_items(bucket, "facebook", "withhold-test").to_pylist()
+    assert {r["state"] for r in rows} == {"present"}
+
+
+def test_sealing_twice_keeps_the_first_manifest(s3_stack: S3Stack) -> None:
+    bucket = Bucket(s3_stack.bucket, s3_stack.client("archiver"))
+    run = normalise_run(bucket, captured_run(bucket, "seal-twice"))
+    first = seal_run(bucket, run)
+    again = seal_run(bucket, run)
+    assert again["manifest"]["version_id"] == first["manifest"]["version_id"]
+    versions = bucket.client.list_object_versions(Bucket=bucket.name, Prefix=first["manifest"]["key"])
+    assert len(versions["Versions"]) == 1
