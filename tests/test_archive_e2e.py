@@ -270,3 +270,23 @@ def test_a_broken_account_entry_and_an_unreachable_account_fail_alone(
     }
     assert "lower-case letters" in str(outcomes["Ny Sida"].error)
     assert "could not reach" in str(outcomes["nowhere-fb"].error)
+
+
+def test_a_post_or_conversation_missing_from_the_listings_but_alive_is_not_tombstoned(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _use_archive_env(archive, monkeypatch)
+    account = archive.sandbox.world.accounts[0]
+    day = FIRST_DAY + timedelta(days=DAYS + 4)
+    shown = archive.sandbox.world.truth(account.name, nightly_run_after(day))
+    post = next(t.native_id for t in shown if t.kind == "post")
+    conversation = next(t.native_id for t in shown if t.kind == "conversation")
+    archive.sandbox.set_clock(nightly_run_after(day))
+    archive.sandbox.set_faults({"unlisted_ids": [post, conversation]})
+    try:
+        [outcome] = archive_day(day, accounts=[account.name])
+    finally:
+        archive.sandbox.set_faults({})
+    assert outcome.status == "complete" and outcome.run is not None
+    assert outcome.run["counts"]["roots_looked_up"] >= 2
+    assert truth_mismatches(archive.bucket, archive.sandbox.world, account.name, day) == []

@@ -200,7 +200,13 @@ class SandboxApp:
                 )
             account = self._authenticate(token, account, faults)
             request = GraphRequest(
-                inner, params, token or "", f"http://{host}", version, to_unix(self.clock.now())
+                inner,
+                params,
+                token or "",
+                f"http://{host}",
+                version,
+                to_unix(self.clock.now()),
+                frozenset(faults.unlisted_ids),
             )
             response = Response(
                 200, _graph_headers(lifetime) + extra, graph_json(self.graph.handle(request, account))

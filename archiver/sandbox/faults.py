@@ -25,6 +25,9 @@ class FaultSet:
     """Tokens (or account names) that get the expired-session error 190/463."""
     media_expired: bool = False
     """When True every media URL answers 403."""
+    unlisted_ids: tuple[str, ...] = ()
+    """Post and conversation ids the listings (feed, published_posts, conversations) leave out
+    while lookups by id still find them, as Meta's ranked and capped feed does."""
     usage_capacity: int = 1000
     """Graph requests within the usage window that read as 100 percent in the usage headers."""
     usage_window_seconds: float = 60.0
@@ -48,17 +51,16 @@ class FaultSet:
             if not isinstance(data["media_expired"], bool):
                 raise ValueError("media_expired must be true or false")
             values["media_expired"] = data["media_expired"]
-        if "expired_tokens" in data:
-            tokens = data["expired_tokens"]
-            if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-                raise ValueError("expired_tokens must be a list of strings")
-            values["expired_tokens"] = tuple(tokens)
+        for name in ("expired_tokens", "unlisted_ids"):
+            if name in data:
+                values[name] = _strings(name, data[name])
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fault set as JSON-ready data."""
         data = asdict(self)
         data["expired_tokens"] = list(self.expired_tokens)
+        data["unlisted_ids"] = list(self.unlisted_ids)
         return data
 
 
@@ -66,3 +68,9 @@ def _non_negative_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
     return value
+
+
+def _strings(name: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{name} must be a list of strings")
+    return tuple(value)

@@ -29,6 +29,8 @@ class GraphRequest:
     version: str
     now: int
     """The sandbox clock, unix seconds: the instant the world is served as of."""
+    unlisted: frozenset[str] = frozenset()
+    """Ids the listings leave out (the ``unlisted_ids`` fault); lookups by id still work."""
 
 
 @dataclass

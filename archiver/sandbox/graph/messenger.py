@@ -24,6 +24,7 @@ def _conversations_edge(ctx: _Ctx, account: SandboxAccount, edge: _Edge) -> dict
     if platform not in ("messenger", "instagram"):
         raise GraphError(400, 100, "(#100) Param platform must be one of {MESSENGER, INSTAGRAM}")
     threads = ctx.state.conversations if platform == "messenger" else []
+    threads = [thread for thread in threads if thread.native_id not in ctx.request.unlisted]
     user_id = edge.option("user_id")
     if user_id:
         threads = [thread for thread in threads if thread.author.id == user_id]

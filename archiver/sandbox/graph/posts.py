@@ -22,7 +22,7 @@ def _posts_edge(ctx: _Ctx, account: SandboxAccount, edge: _Edge) -> dict[str, An
     posts = ctx.state.posts
     if edge.name != "feed":
         posts = [post for post in posts if post.by_page]
-    posts = edge.window(posts)
+    posts = edge.window([post for post in posts if post.native_id not in ctx.request.unlisted])
     return edge.respond(
         posts, lambda post: _serialize(ctx, POST, post, edge.children), lambda p: (p.created, p.seq), True
     )
