@@ -104,14 +104,22 @@ def parse_exchanges(
 ) -> ParsedRun:
     """Return the observations (first sighting per item wins), media and problems of a WARC."""
     parsed = ParsedRun()
+    redirected_from: str | None = None  # hops of one download are recorded in a row
     for exchange in exchanges:
         if exchange.kind == MEDIA:
+            if 300 <= exchange.status < 400:
+                redirected_from = redirected_from or exchange.url
+                continue
             if 200 <= exchange.status < 300:
-                parsed.media[exchange.url] = {
+                media = {
                     "media_sha256": exchange.body_sha256,
                     "mime": exchange.content_type.split(";")[0],
                     "size": len(exchange.body),
                 }
+                parsed.media[exchange.url] = media
+                if redirected_from:
+                    parsed.media[redirected_from] = media
+            redirected_from = None
             continue
         if exchange.status >= 400:
             continue

@@ -46,7 +46,7 @@ def archive_env(s3_env: dict[str, str], world: World, accounts_file: Path) -> di
         "ARCHIVER_HTTP_BACKOFF_INITIAL": "0.01",
         "ARCHIVER_HTTP_BACKOFF_MAX": "0.05",
         "ARCHIVER_PACE_MAX_SLEEP": "0",
-        "ARCHIVER_FULL_SWEEP_WEEKDAY": "-1",
+        "ARCHIVER_FULL_SWEEP_WEEKDAY": "6",  # Sundays: 2026-11-01 and 2026-11-08
     }
 
 

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from archiver.config import Settings
+from archiver.connectors import get_connector
 from archiver.errors import ArchiverError
 from archiver.itemstore import read_account_items
 from archiver.manifest import completed_run, seal_run
-from archiver.normalise import normalise_run
+from archiver.normalise import normalise_run, parse_exchanges
 from archiver.pipeline import renormalise
 from archiver.runs import RunRecord, capture_window, window_to_dict
 from archiver.storage import Bucket
-from archiver.warc import Redactor, WarcRecorder
+from archiver.warc import Redactor, WarcRecorder, read_exchanges
 
 from conftest import S3Stack
 
@@ -155,3 +156,19 @@ def test_sealing_twice_keeps_the_first_manifest(s3_stack: S3Stack) -> None:
     assert again["manifest"]["version_id"] == first["manifest"]["version_id"]
     versions = bucket.client.list_object_versions(Bucket=bucket.name, Prefix=first["manifest"]["key"])
     assert len(versions["Versions"]) == 1
+
+
+def test_media_reached_through_a_redirect_is_linked_to_the_attachment() -> None:
+    recorder = WarcRecorder(Redactor([]), {})
+    photo = "https://cdn.test/p.jpg?oe=1"
+    page = {"data": [{"id": "1_3", "created_time": "2026-11-01T10:00:00+0000", "message": "Bild",
+                      "attachments": {"data": [{"media_type": "photo", "media": {"image": {"src": photo}}}]}}]}  # fmt: skip
+    recorder.record("GET", f"{GRAPH}/feed", [], "200 OK", JSON, json.dumps(page).encode(), "api")
+    recorder.record("GET", photo, [], "302 Found", [("Location", "https://cdn2.test/p.jpg")], b"", "media")
+    recorder.record(
+        "GET", "https://cdn2.test/p.jpg", [], "200 OK", [("Content-Type", "image/jpeg")], b"jpeg", "media"
+    )
+
+    parsed = parse_exchanges(get_connector("facebook"), read_exchanges(recorder.getvalue()), "1", "k")
+
+    assert parsed.media[photo]["size"] == 4
