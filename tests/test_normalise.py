@@ -172,3 +172,15 @@ def test_media_reached_through_a_redirect_is_linked_to_the_attachment() -> None:
     parsed = parse_exchanges(get_connector("facebook"), read_exchanges(recorder.getvalue()), "1", "k")
 
     assert parsed.media[photo]["size"] == 4
+
+
+def test_a_run_sealed_as_failed_is_not_normalised_again(s3_stack: S3Stack) -> None:
+    bucket = Bucket(s3_stack.bucket, s3_stack.client("archiver"))
+    run = captured_run(bucket, "sealed-failed")
+    failed = RunRecord(**run)
+    failed["status"], failed["error"] = "failed", "normalise failed: S3 was down"
+    seal_run(bucket, failed)
+
+    with pytest.raises(ArchiverError, match="capture the day afresh"):
+        normalise_run(bucket, run)
+    assert read_account_items(bucket, "facebook", "sealed-failed").num_rows == 0
