@@ -146,7 +146,7 @@ def load_accounts(path: Path | None = None, settings: Settings | None = None) ->
                 str(entry.get("name")) if isinstance(entry, dict) and entry.get("name") else f"entry {number}"
             )
             parsed.invalid[label] = f"Account '{label}' in {path} is invalid; fix it there:\n{error}"
-    names = [account.name for account in parsed.accounts]
+    names = [str(entry["name"]) for entry in entries if isinstance(entry, dict) and entry.get("name")]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ConfigError(f"Accounts file {path} lists these names twice: {', '.join(duplicates)}")

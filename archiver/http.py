@@ -82,6 +82,7 @@ class RequestStats:
     throttled: int = 0
     server_errors: int = 0
     paced_seconds: float = 0.0
+    throttle_seconds: float = 0.0
     by_status: dict[str, int] = field(default_factory=dict)
 
 
@@ -148,6 +149,7 @@ class ApiClient:
         error = state.outcome.exception() if state.outcome else None
         hinted = float(getattr(error, "context", {}).get("retry_after") or 0.0)
         if hinted:  # the platform said how long; calling earlier would extend the throttle
+            self.stats.throttle_seconds += hinted
             return hinted
         backoff = self.settings.http_backoff_initial * 2 ** (state.attempt_number - 1)
         return float(min(backoff, self.settings.http_backoff_max))
@@ -193,7 +195,7 @@ class ApiClient:
             )
         body = answer.content
         if answer.status_code >= 400:
-            self._raise_api_error(answer.status_code, body, answer.headers)
+            self._raise_api_error(url, answer.status_code, body, answer.headers)
         content_type = answer.headers.get("content-type", "")
         if "json" not in content_type and "javascript" not in content_type:
             raise PlatformError(
@@ -226,8 +228,14 @@ class ApiClient:
             recorded=recorded,
         )
 
-    def _raise_api_error(self, status: int, body: bytes, headers: httpx.Headers) -> None:
+    def _raise_api_error(self, url: str, status: int, body: bytes, headers: httpx.Headers) -> None:
         error = _graph_error(body)
+        if not error and status not in (401, 429):
+            raise PlatformError(
+                f"{self._account_label}: {self._redact(url)} answered HTTP {status} without a platform "
+                "error: check the account's API base URL (api_base in the accounts file, or "
+                "ARCHIVER_API_BASE__<PLATFORM>)."
+            )
         code = int(error.get("code") or 0)
         subcode = int(error.get("error_subcode") or 0)
         message = self._redact(str(error.get("message") or body[:200].decode("utf-8", "replace")))
@@ -241,9 +249,9 @@ class ApiClient:
         if code in THROTTLE_CODES or status == 429:
             self.stats.throttled += 1
             regain = _regain_seconds(headers)
-            if regain > self.settings.throttle_max_wait:
+            if self.stats.throttle_seconds + regain > self.settings.throttle_max_wait:
                 raise PlatformError(
-                    f"{where}: throttled for {regain / 60:.0f} minutes, longer than "
+                    f"{where}: throttled for {regain / 60:.0f} more minutes, past this run's "
                     f"ARCHIVER_THROTTLE_MAX_WAIT; the next run catches up."
                 )
             raise ThrottledError(f"{where} (throttled)", retry_after=regain)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 import pyarrow as pa
@@ -97,11 +98,18 @@ CONTENT_FIELDS: Final = ("text", "attachments", "visibility", "state")
 def content_sha256(row: dict[str, Any]) -> str:
     """Return the hex sha256 over what a person reads of an item (see ``CONTENT_FIELDS``).
 
-    Attachments count by what they are (type, URL without its signed query, title), never by
-    whether this run managed to download them, so a failed download makes no new version.
+    Attachments count by what they are (type, URL without its signature, title) and by the
+    downloaded file's hash once there is one: a download that succeeds after an earlier failure
+    makes a new version that links the file. A file, once downloaded, is reused by later runs,
+    so a later failed download changes nothing.
     """
     attachments = [
-        {"type": a.get("type"), "url": unsigned_url(a.get("source_url")), "title": a.get("title")}
+        {
+            "type": a.get("type"),
+            "url": unsigned_url(a.get("source_url")),
+            "title": a.get("title"),
+            "media": a.get("media_sha256"),
+        }
         for a in row.get("attachments") or []
     ]
     payload = {
@@ -113,9 +121,22 @@ def content_sha256(row: dict[str, Any]) -> str:
     return hashlib.sha256(msgspec.json.encode(payload, order="sorted")).hexdigest()
 
 
+SIGNATURE_PARAMS: Final = frozenset({"oh", "oe", "ccb", "stp", "efg", "edm", "dl", "signature", "expires"})
+"""CDN query parameters that sign a URL or limit its life; the rest (``asset_id``, ``url``,
+``d``…) say which file it is."""
+
+
 def unsigned_url(url: str | None) -> str | None:
-    """Return ``url`` without its query: CDN URLs carry a signature and expiry that change daily."""
-    return url.split("?", 1)[0] if url else url
+    """Return ``url`` without the signature and expiry parameters CDNs change on every request."""
+    if not url or "?" not in url:
+        return url
+    base, query = url.split("?", 1)
+    kept = [
+        (name, value)
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if name not in SIGNATURE_PARAMS and not name.startswith("_nc_")
+    ]
+    return f"{base}?{urlencode(kept)}" if kept else base
 
 
 def item_key(platform: str, account_id: str, native_id: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any, Final
 from archiver.items import unsigned_url
 from archiver.storage import Bucket, StoredObject
 
-LINK_TYPES: Final = frozenset({"link", "event", "note", "native_templates", "music"})
+LINK_TYPES: Final = frozenset({"link", "share", "event", "note", "native_templates", "music"})
 """Attachment types whose URL is a web page elsewhere: kept as a link, never downloaded."""
 MEDIA_FIELDS: Final = ("media_sha256", "media_key", "mime", "size")
 

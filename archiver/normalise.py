@@ -127,7 +127,7 @@ def parse_exchanges(
                     parsed.media[redirected_from] = media
             redirected_from = None
             continue
-        if exchange.status >= 400:
+        if exchange.status >= 300:  # redirect hops and error answers hold no items
             continue
         provenance = {
             "raw_ref": f"{warc_key}#{exchange.record_id}",

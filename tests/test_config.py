@@ -58,3 +58,13 @@ def test_the_capture_window_is_the_stockholm_day_plus_the_recheck_window() -> No
     assert window["since"] is not None and window["since"].isoformat() == "2026-10-02T22:00:00+00:00"
     sunday = capture_window(date(2026, 11, 1), Settings(full_sweep_weekday=6))
     assert sunday["since"] is None
+
+
+def test_an_invalid_entry_cannot_hide_a_duplicate_name(tmp_path: Path) -> None:
+    text = (
+        "organisation: O\naccounts:\n"
+        "  - {name: stad-fb, platform: facebook, id: '1', token_env: T}\n"
+        "  - {name: stad-fb, platform: myspace, id: '2', token_env: T}\n"
+    )
+    with pytest.raises(ConfigError, match="twice: stad-fb"):
+        load_accounts(write(tmp_path, text))

@@ -157,6 +157,24 @@ def test_an_html_page_where_the_api_should_be_says_to_check_the_base_url() -> No
 def test_a_throttle_longer_than_the_budget_fails_the_run_without_calling_again() -> None:
     usage = json.dumps({"1": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 120}]})
     client, _, sleeps = client_for([graph_error(400, 80001, headers={"X-Business-Use-Case-Usage": usage})])
-    with pytest.raises(PlatformError, match="120 minutes"):
+    with pytest.raises(PlatformError, match="120 more minutes"):
         client.get_api("https://graph.test/v26.0/1/feed")
     assert sleeps == [] and client.stats.requests == 1
+
+
+def test_a_4xx_page_that_is_not_a_platform_error_points_at_the_base_url() -> None:
+    client, _, _ = client_for(
+        [httpx.Response(404, text="<html>Not Found</html>", headers={"Content-Type": "text/html"})]
+    )
+    with pytest.raises(PlatformError, match="API base URL") as raised:
+        client.get_api("https://intranet.test/v26.0/1/feed")
+    assert "intranet.test" in str(raised.value)
+
+
+def test_throttle_waits_add_up_against_one_budget_per_run() -> None:
+    usage = json.dumps({"1": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 40}]})
+    throttled = graph_error(400, 80001, headers={"X-Business-Use-Case-Usage": usage})
+    client, _, sleeps = client_for([throttled, throttled, throttled])
+    with pytest.raises(PlatformError, match="ARCHIVER_THROTTLE_MAX_WAIT"):
+        client.get_api("https://graph.test/v26.0/1/feed")
+    assert sleeps == [2400.0] and client.stats.requests == 2
