@@ -19,10 +19,11 @@ from archiver.connectors import get_connector
 from archiver.connectors.base import Connector
 from archiver.errors import ArchiverError, PlatformError, StorageError
 from archiver.http import ApiClient, Response
-from archiver.items import unsigned_url
+from archiver.items import item_key, unsigned_url
 from archiver.itemstore import latest_versions, read_account_items
 from archiver.manifest import completed_run, seal_run
 from archiver.media import downloadable, known_media, store_media
+from archiver.recovery import seal_interrupted_runs
 from archiver.runs import RunRecord, capture_window, run_id, warc_key, window_to_dict
 from archiver.storage import Bucket
 from archiver.versions import THREAD_ROOTS, root_rechecked
@@ -44,6 +45,7 @@ def capture_account(
     if done:
         log.info("%s %s already archived (%s); nothing to do", account.name, day_text, done)
         return _skipped(account, day_text, done)
+    seal_interrupted_runs(bucket, account, day)
     started = datetime.now(UTC)
     run = _new_run(account, day, started, settings)
     try:
@@ -56,18 +58,24 @@ def capture_account(
     client = ApiClient(
         settings, recorder, token, account.token_env, f"{account.platform} account '{account.name}'"
     )
-    failure: Exception | None = None
+    failure: BaseException | None = None
     try:
         _fetch(bucket, client, get_connector(account.platform), account, run, settings)
-    except Exception as error:  # whatever went wrong, the WARC is kept and the failure sealed
+    except BaseException as error:  # a task timeout too: keep what was received, seal the failure
         failure = error
-        run["status"], run["error"] = "failed", str(error)
-    finally:
-        client.close()
-        run["requests"] = dict(vars(client.stats))
-    _store_warc(bucket, recorder, run, failure)
+        run["status"], run["error"] = "failed", str(error) or type(error).__name__
+    client.close()
+    run["requests"] = dict(vars(client.stats))
+    try:
+        _store_warc(bucket, recorder, run)
+    except StorageError as error:
+        run["status"], run["error"] = "failed", "; ".join(filter(None, [run.get("error"), str(error)]))
+        failure = failure or error
     if failure is not None:
-        seal_run(bucket, run)
+        try:
+            seal_run(bucket, run)
+        except StorageError:
+            log.exception("%s %s: could not seal the failed run; the next run seals it", account.name, day)
         raise failure
     return run
 
@@ -147,12 +155,22 @@ def _fetch(
         and row["state"] != "deleted_at_source"
         and root_rechecked(row, window)
     ]
-    lookups = connector.confirm(client, account, unlisted, settings)
+    lookups, unknown = connector.confirm(client, account, unlisted, settings)
     seen.merge(_observed(connector, lookups, account))
+    unknown_keys = [item_key(account.platform, account.id, native_id) for native_id in unknown]
+    client.recorder.note({"unconfirmed_roots": unknown_keys})
+    alive = sum(
+        1 for native_id, _ in unlisted if item_key(account.platform, account.id, native_id) in seen.items
+    )
     known = known_media(latest.values())
     urls = [url for url in seen.media_urls if unsigned_url(url) not in known]
-    run["counts"] = {"api_responses": len(responses) + len(lookups), "roots_looked_up": len(unlisted)}
-    run["counts"]["media_downloads"] = len(urls)
+    run["counts"] = {
+        "api_responses": len(responses) + len(lookups),
+        "roots_unlisted": len(unlisted),
+        "roots_gone": len(unlisted) - alive - len(unknown),
+        "roots_unconfirmed": len(unknown),
+        "media_downloads": len(urls),
+    }
     _download_media(bucket, client, urls, run)
 
 
@@ -200,14 +218,10 @@ def _download_media(bucket: Bucket, client: ApiClient, urls: list[str], run: Run
     run["counts"]["media_failed"] = failed
 
 
-def _store_warc(bucket: Bucket, recorder: WarcRecorder, run: RunRecord, failure: Exception | None) -> None:
-    """Store the run's WARC file; if that fails too, the error names the capture's failure."""
+def _store_warc(bucket: Bucket, recorder: WarcRecorder, run: RunRecord) -> None:
+    """Store the run's WARC file and add it to the run's objects."""
     try:
         stored = bucket.put(str(run["warc_key"]), recorder.getvalue(), "application/warc")
-    except StorageError as error:
-        if failure is None:
-            raise
-        raise StorageError(f"{error} (after the capture itself had failed: {failure})") from failure
     finally:
         recorder.close()
     run["objects"].append(stored.to_dict())

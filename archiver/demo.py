@@ -20,6 +20,7 @@ from archiver.pipeline import Outcome, archive_day
 from archiver.summary import print_summary
 
 NIGHTLY_RUN = time(2, 0)
+REPORTED_COUNTS = ("new", "changed", "tombstones", "quarantined", "tombstones_withheld")
 
 
 def run_demo(stack_dir: Path, days: int) -> int:
@@ -58,8 +59,6 @@ def _report(outcomes: list[Outcome]) -> None:
         detail = (
             outcome.error
             or ("already archived" if outcome.status == "skipped" else "")
-            or ", ".join(
-                f"{counts.get(key, 0)} {key}" for key in ("new", "changed", "tombstones") if key in counts
-            )
+            or ", ".join(f"{counts[key]} {key}" for key in REPORTED_COUNTS if counts.get(key))
         )
         typer.echo(f"  {outcome.day}  {outcome.account:<24} {outcome.status:<9} {detail or 'nothing new'}")

@@ -16,7 +16,7 @@ from typing import Any
 
 from archiver import __version__
 from archiver.runs import CAPTURE, RunRecord, account_of_run, manifest_key
-from archiver.storage import Bucket, sha256_hex
+from archiver.storage import Bucket
 
 FORMAT = "social-archive-manifest/1"
 MANIFEST_PREFIX = "manifests/"
@@ -31,7 +31,7 @@ def seal_run(bucket: Bucket, run: RunRecord) -> RunRecord:
         return run
     key = manifest_key(run["day"], run["run_id"])
     if bucket.exists(key):  # sealed already (a retried task): never rewrite a manifest
-        return _sealed(run, _ref(bucket, key), _status(run))
+        return _sealed(run, bucket.ref(key).to_dict(), _status(run))
     head = chain_head(bucket, run["account"])
     status = _status(run)
     manifest = {
@@ -71,30 +71,29 @@ def _sealed(run: RunRecord, manifest: dict[str, Any], status: str) -> RunRecord:
     return sealed
 
 
-def _ref(bucket: Bucket, key: str) -> dict[str, Any]:
-    """Return key, current version id and sha256 of a stored manifest."""
-    head = bucket.client.head_object(Bucket=bucket.name, Key=key)
-    data = bucket.get(key, head.get("VersionId"))
-    return {"key": key, "version_id": head.get("VersionId"), "sha256": sha256_hex(data), "size": len(data)}
-
-
 def chain_head(bucket: Bucket, account: str) -> dict[str, Any] | None:
-    """Return the newest manifest of ``account`` as ``{"ref": {key, version_id, sha256}, "sequence"}``,
-    or None when the account has none yet."""
-    keys = [
-        entry.key
+    """Return the account's last sealed manifest as ``{"ref": {key, version_id, sha256},
+    "sequence"}``, or None when the account has none yet.
+
+    The last sealed is the newest by storage time; manifests stored within the same second
+    are told apart by their sequence numbers.
+    """
+    entries = [
+        entry
         for entry in bucket.list(MANIFEST_PREFIX)
         if _run_of(entry.key) and account_of_run(_run_of(entry.key)) == account
     ]
-    if not keys:
+    if not entries:
         return None
-    newest = max(keys, key=lambda key: _run_of(key).rsplit("_", 1)[1])
-    ref = _ref(bucket, newest)
-    manifest = json.loads(bucket.get(newest, ref["version_id"]))
-    return {
-        "ref": {k: ref[k] for k in ("key", "version_id", "sha256")},
-        "sequence": int(manifest.get("sequence", 0)),
-    }
+    newest = max(entry.last_modified for entry in entries)
+    candidates = []
+    for entry in entries:
+        if entry.last_modified == newest:
+            ref = bucket.ref(entry.key)
+            manifest = json.loads(bucket.get(entry.key, ref.version_id))
+            candidates.append((int(manifest.get("sequence", 0)), ref))
+    sequence, ref = max(candidates, key=lambda candidate: candidate[0])
+    return {"ref": {"key": ref.key, "version_id": ref.version_id, "sha256": ref.sha256}, "sequence": sequence}
 
 
 def completed_run(bucket: Bucket, account: str, day: str) -> str | None:

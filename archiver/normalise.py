@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -25,10 +26,10 @@ from archiver.itemstore import latest_versions, read_account_items, write_items
 from archiver.manifest import seal_run
 from archiver.media import known_media, media_key
 from archiver.memory import gc_paused
-from archiver.runs import RENORMALISE, RunRecord, manifest_key, quarantine_key, window_from_dict
+from archiver.runs import RENORMALISE, RunRecord, items_key, manifest_key, quarantine_key, window_from_dict
 from archiver.storage import Bucket
 from archiver.versions import RunContext, new_versions, tombstones
-from archiver.warc import MEDIA, Exchange, read_exchanges, read_warcinfo
+from archiver.warc import MEDIA, Exchange, read_exchanges, read_notes, read_warcinfo
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,10 @@ def normalise_run(bucket: Bucket, run: RunRecord) -> RunRecord:
         latest = latest_versions(read_account_items(bucket, run["platform"], run["account"]))
         with gc_paused():
             parsed, rows = rows_from_warc(bucket.get(str(run["warc_key"])), run, latest)
-        if rows:
+        written = items_key(run["platform"], run["account"], run["day"], run["run_id"])
+        if bucket.exists(written):  # an earlier attempt of this run wrote it: list it, once
+            result["objects"].append(bucket.ref(written).to_dict())
+        elif rows:
             stored = write_items(bucket, rows, run["platform"], run["account"], run["day"], run["run_id"])
             result["objects"].append(stored.to_dict())
         _quarantine(bucket, result, parsed.problems)
@@ -97,12 +101,32 @@ def rows_from_warc(
         never_seen = {key: seen for key, seen in parsed.observations.items() if key not in latest}
         return parsed, new_versions(never_seen.values(), latest, context)
     rows = new_versions(parsed.observations.values(), latest, context)
-    gone = tombstones(latest, set(parsed.observations), context)
-    if parsed.problems:
-        parsed.withheld_tombstones = len(gone)
-    else:
-        rows += gone
+    # roots the platform would not answer for are neither seen nor gone: no tombstone
+    unconfirmed = set(read_notes(data).get("unconfirmed_roots", []))
+    gone = tombstones(latest, set(parsed.observations) | unconfirmed, context)
+    withheld = _withheld_kinds(parsed.problems)
+    rows += [row for row in gone if row["kind"] not in withheld]
+    parsed.withheld_tombstones = len(gone) - sum(1 for row in gone if row["kind"] not in withheld)
     return parsed, rows
+
+
+MESSAGE_KINDS = frozenset({"conversation", "message"})
+POST_KINDS = frozenset({"post", "comment", "reply"})
+
+
+def _withheld_kinds(problems: list[dict[str, Any]]) -> frozenset[str]:
+    """Return the item kinds whose tombstones a quarantined response puts in doubt: the kinds
+    the failed listing could have held (direct messages, or posts and comments), else all."""
+    withheld: set[str] = set()
+    for problem in problems:
+        path = urlsplit(problem["url"]).path
+        if "/conversations" in path or "/messages" in path or "/t_" in path:
+            withheld |= MESSAGE_KINDS
+        elif any(edge in path for edge in ("/feed", "/published_posts", "/posts", "/comments")):
+            withheld |= POST_KINDS
+        else:
+            withheld |= MESSAGE_KINDS | POST_KINDS
+    return frozenset(withheld)
 
 
 def parse_exchanges(

@@ -107,6 +107,15 @@ class Bucket:
         except (ClientError, BotoCoreError) as error:
             raise StorageError(f"Could not read s3://{self.name}/{key}: {error}", key=key) from error
 
+    def ref(self, key: str) -> StoredObject:
+        """Return the current version of ``key`` as a manifest lists it (reads it to hash it)."""
+        try:
+            head = self.client.head_object(Bucket=self.name, Key=key)
+        except (ClientError, BotoCoreError) as error:
+            raise StorageError(f"Could not read s3://{self.name}/{key}: {error}", key=key) from error
+        data = self.get(key, head.get("VersionId"))
+        return StoredObject(key, head.get("VersionId"), sha256_hex(data), len(data))
+
     def exists(self, key: str) -> bool:
         """Return whether ``key`` has a current version."""
         try:

@@ -155,6 +155,14 @@ class WarcRecorder:
         self.responses += 1
         return RecordedResponse(record_id, hashlib.sha256(body).hexdigest())
 
+    def note(self, payload: dict[str, Any]) -> None:
+        """Write a ``metadata`` record: what the capture concluded (e.g. roots it could not confirm)."""
+        data = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        record = self._writer.create_warc_record(
+            "archiver-notes.json", "metadata", payload=io.BytesIO(data), warc_content_type="application/json"
+        )
+        self._writer.write_record(record)
+
     def getvalue(self) -> bytes:
         """Return the whole gzipped WARC file written so far."""
         self._file.flush()
@@ -182,6 +190,15 @@ def read_warcinfo(data: bytes) -> dict[str, Any]:
             info: dict[str, Any] = json.loads(record.content_stream().read())
             return info
     return {}
+
+
+def read_notes(data: bytes) -> dict[str, Any]:
+    """Return the capture's notes (its ``metadata`` records), merged into one dict."""
+    notes: dict[str, Any] = {}
+    for record in ArchiveIterator(io.BytesIO(data)):
+        if record.rec_type == "metadata":
+            notes.update(json.loads(record.content_stream().read()))
+    return notes
 
 
 def read_exchanges(data: bytes) -> Iterator[Exchange]:

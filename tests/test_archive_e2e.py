@@ -20,9 +20,11 @@ from typer.testing import CliRunner
 
 from archiver.cli import app
 from archiver.manifest import chain_head
-from archiver.pipeline import Outcome, archive_day
+from archiver.pipeline import Outcome, archive_day, capture
+from archiver.runs import manifest_key
 from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
+from archiver.warc import read_exchanges
 
 from archive_checks import (
     FIRST_DAY,
@@ -81,8 +83,8 @@ def test_every_account_and_day_completes_despite_throttling_and_server_errors(ar
     requests = [o.run["requests"] for o in archive.outcomes if o.run]
     assert sum(r["throttled"] for r in requests) > 0
     assert sum(r["server_errors"] for r in requests) > 0
-    lookups = sum(o.run["counts"].get("roots_looked_up", 0) for o in archive.outcomes if o.run)
-    assert lookups > 0, "a deleted post must be confirmed by lookup before its tombstone"
+    gone = sum(o.run["counts"].get("roots_gone", 0) for o in archive.outcomes if o.run)
+    assert gone > 0, "a deleted post must be confirmed gone by lookup before its tombstone"
 
 
 @pytest.mark.parametrize("offset", range(DAYS))
@@ -288,5 +290,45 @@ def test_a_post_or_conversation_missing_from_the_listings_but_alive_is_not_tombs
     finally:
         archive.sandbox.set_faults({})
     assert outcome.status == "complete" and outcome.run is not None
-    assert outcome.run["counts"]["roots_looked_up"] >= 2
+    counts = outcome.run["counts"]
+    assert (counts["roots_unlisted"], counts["roots_gone"], counts["roots_unconfirmed"]) == (2, 0, 0)
     assert truth_mismatches(archive.bucket, archive.sandbox.world, account.name, day) == []
+
+
+def test_each_tombstoned_post_has_the_platforms_does_not_exist_answer_in_its_warc(archive: Archive) -> None:
+    rows = [
+        row for account in archive.sandbox.world.accounts for row in all_rows(archive.bucket, account.name)
+    ]
+    gone_posts = [r for r in rows if r["kind"] == "post" and r["state"] == "deleted_at_source"]
+    assert gone_posts
+    for row in gone_posts:
+        answers = [
+            json.loads(exchange.body)["error"]
+            for exchange in read_exchanges(archive.bucket.get(row["raw_ref"]))
+            if exchange.status == 400 and f"/{row['native_id']}?" in exchange.url
+        ]
+        assert [(a["code"], a["error_subcode"]) for a in answers] == [(100, 33)]
+
+
+def test_a_run_killed_before_its_seal_is_sealed_as_failed_by_the_next_run(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _use_archive_env(archive, monkeypatch)
+    account = archive.sandbox.world.accounts[1]
+    day = FIRST_DAY + timedelta(days=DAYS + 5)
+    archive.sandbox.set_clock(nightly_run_after(day))
+    killed = capture(account.name, day.isoformat())  # then the task died: no normalise, no seal
+
+    [outcome] = archive_day(day, accounts=[account.name])
+
+    assert outcome.status == "complete"
+    sealed = json.loads(archive.bucket.get(manifest_key(day.isoformat(), killed["run_id"])))
+    assert sealed["status"] == "failed" and "interrupted" in sealed["error"]
+    assert killed["warc_key"] in {o["key"] for o in sealed["objects"]}
+    sequences = []
+    ref = chain_head(archive.bucket, account.name)["ref"]  # type: ignore[index]
+    while ref:
+        manifest = json.loads(archive.bucket.get(ref["key"], ref["version_id"]))
+        sequences.append(manifest["sequence"])
+        ref = manifest["previous"]
+    assert sequences == list(range(len(sequences), 0, -1)), "the account's chain is unbroken"

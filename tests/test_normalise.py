@@ -37,10 +37,15 @@ GRAPH = "https://graph.test/v26.0/1"
 
 
 def captured_run(
-    bucket: Bucket, account: str, *, broken: bool = True, with_post: bool = True, second: bool = False
+    bucket: Bucket,
+    account: str,
+    *,
+    broken: str | None = "conversations",
+    with_post: bool = True,
+    second: bool = False,
 ) -> RunRecord:
-    """Store a WARC holding a feed page (with or without its post) and, if ``broken``, a
-    truncated conversations page; return its run record (``second``: the next night's run)."""
+    """Store a WARC holding a feed page (with or without its post) and a truncated page of the
+    ``broken`` listing (if any); return its run record (``second``: the next night's run)."""
     day = date(2026, 11, 2 if second else 1)
     started = datetime.combine(day + timedelta(days=1), time(1, 0), tzinfo=UTC)
     run_id = f"{account}_{started:%Y%m%dT%H%M%S%fZ}"
@@ -48,9 +53,12 @@ def captured_run(
     info = {"run_id": run_id, "account": account, "day": day.isoformat(), "window": window}
     recorder = WarcRecorder(Redactor([]), {**info, "started_at": started.isoformat()})
     page = GOOD_PAGE if with_post else {"data": []}
-    recorder.record("GET", f"{GRAPH}/feed?limit=100", [], "200 OK", JSON, json.dumps(page).encode(), "api")
+    if broken != "feed":
+        recorder.record(
+            "GET", f"{GRAPH}/feed?limit=100", [], "200 OK", JSON, json.dumps(page).encode(), "api"
+        )
     if broken:
-        recorder.record("GET", f"{GRAPH}/conversations?limit=100", [], "200 OK", JSON, BROKEN_BODY, "api")
+        recorder.record("GET", f"{GRAPH}/{broken}?limit=100", [], "200 OK", JSON, BROKEN_BODY, "api")
     key = f"raw/facebook/{account}/{day:%Y/%m/%d}/{run_id}.warc.gz"
     bucket.put(key, recorder.getvalue(), "application/warc")
     return RunRecord(
@@ -79,17 +87,20 @@ def test_a_malformed_response_is_quarantined_with_its_bytes_and_the_rest_is_norm
     assert bucket.get(problem["body_key"]) == BROKEN_BODY
 
 
-def test_normalising_the_same_run_again_writes_no_new_versions(s3_stack: S3Stack) -> None:
+def test_normalising_the_same_run_again_writes_nothing_but_still_lists_its_items_file(
+    s3_stack: S3Stack,
+) -> None:
     bucket = Bucket(s3_stack.bucket, s3_stack.client("archiver"))
     run = captured_run(bucket, "renormalise-test")
-    normalise_run(bucket, run)
+    first = normalise_run(bucket, run)
     before = read_account_items(bucket, "facebook", "renormalise-test").num_rows
 
     again = normalise_run(bucket, run)
 
     assert read_account_items(bucket, "facebook", "renormalise-test").num_rows == before
     assert again["counts"]["versions"] == 0
-    assert not [o for o in again["objects"] if o["key"].startswith("items/")]
+    items = [o for o in first["objects"] if o["key"].startswith("items/")]
+    assert items and [o for o in again["objects"] if o["key"].startswith("items/")] == items
 
 
 def use_accounts(s3_stack: S3Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, account: str) -> Bucket:
@@ -134,18 +145,18 @@ def test_renormalise_refuses_the_warc_of_a_failed_capture(
     assert read_account_items(bucket, "facebook", "renorm-failed").num_rows == 0
 
 
-def test_a_quarantined_response_withholds_tombstones(s3_stack: S3Stack) -> None:
+@pytest.mark.parametrize(("broken", "tombstoned", "withheld"), [("conversations", 1, 0), ("feed", 0, 1)])
+def test_a_quarantined_listing_withholds_only_the_tombstones_it_puts_in_doubt(
+    s3_stack: S3Stack, broken: str, tombstoned: int, withheld: int
+) -> None:
+    account = f"withhold-{broken}"
     bucket = Bucket(s3_stack.bucket, s3_stack.client("archiver"))
-    first = normalise_run(bucket, captured_run(bucket, "withhold-test", broken=False))
-    assert first["counts"]["new"] == 1
-    later = captured_run(bucket, "withhold-test", with_post=False, second=True)
+    assert normalise_run(bucket, captured_run(bucket, account, broken=None))["counts"]["new"] == 1
+    later = captured_run(bucket, account, broken=broken, with_post=False, second=True)
 
-    result = normalise_run(bucket, later)
+    counts = normalise_run(bucket, later)["counts"]
 
-    assert result["counts"]["tombstones_withheld"] == 1
-    assert result["counts"].get("tombstones", 0) == 0
-    rows = read_account_items(bucket, "facebook", "withhold-test").to_pylist()
-    assert {r["state"] for r in rows} == {"present"}
+    assert (counts.get("tombstones", 0), counts["tombstones_withheld"]) == (tombstoned, withheld)
 
 
 def test_sealing_twice_keeps_the_first_manifest(s3_stack: S3Stack) -> None:

@@ -77,7 +77,8 @@ class CaptureFunction(Protocol):
 
 
 class ConfirmFunction(Protocol):
-    """Looks up thread roots (native id, kind) the listings left out; returns the answers.
+    """Looks up thread roots (native id, kind) the listings left out; returns the answers and
+    the ids whose state the platform would not tell (any error but "does not exist").
 
     Roots still on the platform come back as items; gone ones answer with the platform's
     "does not exist" error, which stays in the WARC as the evidence for their tombstone.
@@ -85,7 +86,7 @@ class ConfirmFunction(Protocol):
 
     def __call__(
         self, client: ApiClient, account: Account, roots: list[tuple[str, str]], settings: Settings
-    ) -> list[Response]: ...
+    ) -> tuple[list[Response], list[str]]: ...
 
 
 class ParseFunction(Protocol):

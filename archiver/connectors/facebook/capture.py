@@ -8,13 +8,16 @@ Own posts come from ``published_posts`` (complete), visitor posts from ``feed``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from archiver.config import Account, Settings
 from archiver.connectors.base import CaptureWindow
-from archiver.errors import ObjectGoneError
+from archiver.errors import ObjectGoneError, PlatformError
 from archiver.http import ApiClient, Response
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 
@@ -64,20 +67,27 @@ def _posts(client: ApiClient, base: str, account: Account, window: CaptureWindow
 
 def confirm(
     client: ApiClient, account: Account, roots: list[tuple[str, str]], settings: Settings
-) -> list[Response]:
-    """Look up thread roots (native id, kind) that the listings left out; return the answers.
+) -> tuple[list[Response], list[str]]:
+    """Look up thread roots (native id, kind) that the listings left out; return the answers and
+    the ids the platform would not answer for.
 
     A root that still exists comes back with its comments or messages, so it is not taken for
     deleted; one that is gone answers error 100/33, which stays in the WARC as the evidence.
+    Any other error (a permission, a policy block) leaves the root's state unknown: it is logged
+    and reported, and the root is not tombstoned.
     """
     base = account.base_url(settings)
-    responses = []
+    responses: list[Response] = []
+    unknown: list[str] = []
     for native_id, kind in roots:
         try:
             responses.extend(_lookup(client, f"{base}/{native_id}", kind))
         except ObjectGoneError:
             continue
-    return responses
+        except PlatformError as error:
+            log.warning("%s: could not confirm %s %s: %s", account.name, kind, native_id, error)
+            unknown.append(native_id)
+    return responses, unknown
 
 
 def _lookup(client: ApiClient, url: str, kind: str) -> list[Response]:
