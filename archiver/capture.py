@@ -26,7 +26,7 @@ from archiver.media import downloadable, known_media, store_media
 from archiver.recovery import seal_interrupted_runs
 from archiver.runs import RunRecord, capture_window, run_id, warc_key, window_to_dict
 from archiver.storage import Bucket
-from archiver.versions import THREAD_ROOTS, root_rechecked
+from archiver.versions import unseen_roots
 from archiver.warc import Redactor, WarcRecorder
 
 log = logging.getLogger(__name__)
@@ -148,12 +148,8 @@ def _fetch(
     responses = connector.capture(client, account, window, settings)
     seen = _observed(connector, responses, account)
     unlisted = [
-        (row["native_id"], row["kind"])
-        for key, row in latest.items()
-        if row["kind"] in THREAD_ROOTS
-        and key not in seen.items
-        and row["state"] != "deleted_at_source"
-        and root_rechecked(row, window)
+        (latest[key]["native_id"], latest[key]["kind"])
+        for key in sorted(unseen_roots(latest, seen.items, window))
     ]
     lookups, unknown = connector.confirm(client, account, unlisted, settings)
     seen.merge(_observed(connector, lookups, account))
@@ -194,7 +190,7 @@ def _observed(connector: Connector, responses: Iterable[Response], account: Acco
             for observation in connector.parse(response.url, response.json(), account.id):
                 seen.items.add(observation["item_key"])
                 for attachment in observation["attachments"]:
-                    if downloadable(dict(attachment)):
+                    if downloadable(attachment):
                         seen.media_urls[str(attachment["source_url"])] = None
         except Exception as error:  # normalise quarantines what cannot be parsed
             log.warning(

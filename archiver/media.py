@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from archiver.items import unsigned_url
@@ -26,7 +26,7 @@ def store_media(bucket: Bucket, data: bytes, content_type: str) -> tuple[str, St
     return digest, written
 
 
-def downloadable(attachment: dict[str, Any]) -> bool:
+def downloadable(attachment: Mapping[str, object]) -> bool:
     """Return whether an attachment is media to download (not a link to a web page)."""
     return bool(attachment.get("source_url")) and attachment.get("type") not in LINK_TYPES
 

@@ -61,14 +61,7 @@ def tombstones(
     are always listed in full); a comment or message whose thread root was seen or is itself
     gone now.
     """
-    gone_roots = {
-        key
-        for key, row in latest.items()
-        if row["kind"] in THREAD_ROOTS
-        and key not in seen
-        and root_rechecked(row, context.window)
-        and row["state"] != "deleted_at_source"
-    }
+    gone_roots = unseen_roots(latest, seen, context.window)
     rows = []
     for key, row in latest.items():
         if key in seen or row["state"] == "deleted_at_source":
@@ -80,7 +73,20 @@ def tombstones(
     return rows
 
 
-def root_rechecked(row: dict[str, Any], window: CaptureWindow) -> bool:
+def unseen_roots(latest: dict[str, dict[str, Any]], seen: set[str], window: CaptureWindow) -> set[str]:
+    """Return the keys of live thread roots that a run with ``window`` re-checks but did not see:
+    capture looks each of them up, normalise tombstones those still unseen."""
+    return {
+        key
+        for key, row in latest.items()
+        if row["kind"] in THREAD_ROOTS
+        and key not in seen
+        and row["state"] != "deleted_at_source"
+        and _root_rechecked(row, window)
+    }
+
+
+def _root_rechecked(row: dict[str, Any], window: CaptureWindow) -> bool:
     """Return whether a run with ``window`` re-checks this thread root (post or conversation)."""
     if row["kind"] == "conversation":
         return True
