@@ -55,17 +55,24 @@ def capture_account(
         seal_run(bucket, run)
         raise
     recorder = WarcRecorder(Redactor([token]), _warcinfo(run))
+    connector = get_connector(account.platform)
     client = ApiClient(
-        settings, recorder, token, account.token_env, f"{account.platform} account '{account.name}'"
+        settings,
+        recorder,
+        token,
+        account.token_env,
+        f"{account.platform} account '{account.name}'",
+        dialect=connector.dialect,
     )
     failure: BaseException | None = None
     try:
-        _fetch(bucket, client, get_connector(account.platform), account, run, settings)
+        _fetch(bucket, client, connector, account, run, settings)
     except BaseException as error:  # a task timeout too: keep what was received, seal the failure
         failure = error
         run["status"], run["error"] = "failed", str(error) or type(error).__name__
     client.close()
     run["requests"] = dict(vars(client.stats))
+    run["report"] = client.report.to_dict()
     try:
         _store_warc(bucket, recorder, run)
     except StorageError as error:

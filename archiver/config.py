@@ -24,6 +24,10 @@ PLATFORMS = ("facebook", "instagram", "x", "youtube", "linkedin")
 
 DEFAULT_API_BASE = {
     "facebook": "https://graph.facebook.com/v26.0",
+    "instagram": "https://graph.facebook.com/v26.0",
+    "x": "https://api.x.com/2",
+    "youtube": "https://www.googleapis.com/youtube/v3",
+    "linkedin": "https://api.linkedin.com/rest",
 }
 
 
@@ -61,6 +65,8 @@ class Settings(BaseSettings):
     """Usage percentage (from the usage headers) above which requests are slowed down."""
     pace_max_sleep: float = 60.0
     """Longest pause, in seconds, that pacing inserts between two requests."""
+    document_language: Literal["sv", "en"] = "sv"
+    """Language of the documents (diaries, threads): ``sv`` (default) or ``en``."""
 
 
 class Account(BaseModel):
@@ -105,10 +111,27 @@ class Account(BaseModel):
         return base.rstrip("/")
 
 
+class Registration(BaseModel):
+    """How documents are registered (*diarieförs*): patterns or fixed values; unset fields are
+    printed as labelled blanks to fill in by hand.
+
+    Patterns may use ``{account}``, ``{platform}``, ``{date}`` (YYYY-MM-DD), ``{yyyy}``,
+    ``{mm}``, ``{dd}`` of the document's day, e.g. ``KS {yyyy}/{account}-{mm}{dd}``.
+    """
+
+    diarienummer: str | None = None
+    registreringsdatum: str | None = None
+
+
 class AccountsFile(BaseModel):
     """The organisation and the accounts it archives."""
 
     organisation: str
+    logo: Path | None = None
+    """Optional organisation logo (PNG or JPEG) on document front pages; a relative path is
+    relative to the accounts file."""
+    registration: Registration = Field(default_factory=Registration)
+    """Registration fields printed on each diary's front page."""
     accounts: list[Account]
     invalid: dict[str, str] = Field(default_factory=dict)
     """Entries that failed validation: name (or ``entry N``) -> what is wrong. Only these
@@ -138,6 +161,8 @@ def load_accounts(path: Path | None = None, settings: Settings | None = None) ->
         parsed = AccountsFile.model_validate({**raw, "accounts": []})
     except ValidationError as error:
         raise ConfigError(f"Accounts file {path} is invalid:\n{error}") from None
+    if parsed.logo is not None and not parsed.logo.is_absolute():
+        parsed.logo = path.parent / parsed.logo
     for number, entry in enumerate(entries, start=1):
         try:
             parsed.accounts.append(Account.model_validate(entry))

@@ -2,8 +2,10 @@
 
 Every exchange, failed ones included, is written to the run's WARC file with secrets removed.
 Throttling and server errors are retried with exponential back-off (tenacity); requests are
-slowed down as the platform's usage headers approach their limit; Graph API error envelopes
-become typed errors (:mod:`archiver.errors`) whose messages say what to do.
+slowed down as the platform's usage headers approach their limit; the platform's error
+envelopes become typed errors (:mod:`archiver.errors`) whose messages say what to do. What
+differs between platforms (where the token goes, the error envelope, the usage headers) is the
+platform's :class:`archiver.dialect.ApiDialect`.
 """
 
 from __future__ import annotations
@@ -21,18 +23,13 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from archiver import __version__
 from archiver.config import Settings
-from archiver.errors import (
-    ObjectGoneError,
-    PlatformError,
-    ServerError,
-    ThrottledError,
-    TokenError,
-    TransientError,
-)
+from archiver.dialect import ApiDialect, ApiFailure
+from archiver.errors import PlatformError, ServerError, ThrottledError, TransientError
+from archiver.report import CaptureReport
 from archiver.warc import API, MEDIA, RecordedResponse, Redactor, WarcRecorder
 
 log = logging.getLogger(__name__)
-TOKEN_IN_URL = re.compile(r"((?:access_token|client_secret|appsecret_proof)=)[^&\s\"']+")
+TOKEN_IN_URL = re.compile(r"(?<![\w-])((?:access_token|client_secret|appsecret_proof|key)=)[^&\s\"']+")
 
 
 class RedactTokens(logging.Filter):
@@ -54,8 +51,6 @@ for _name in ("httpx", "httpcore"):
     logging.getLogger(_name).addFilter(RedactTokens())
 
 USER_AGENT = f"social-archiver/{__version__} (+public records archive)"
-THROTTLE_CODES = frozenset({4, 17, 32, 341, 368, 613, 80001, 80002, 80006})
-TRANSIENT_CODES = frozenset({1, 2})
 
 
 @dataclass(frozen=True)
@@ -98,10 +93,14 @@ class ApiClient:
         account_label: str,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        dialect: ApiDialect | None = None,
     ) -> None:
         self.settings = settings
         self.recorder = recorder
+        self.dialect = dialect or ApiDialect()
         self.stats = RequestStats()
+        self.report = CaptureReport()
+        """What the platform could not deliver and what the run cost; connectors add to it."""
         self._token = token
         self._redactor = Redactor([token])
         self._token_env = token_env
@@ -118,17 +117,18 @@ class ApiClient:
         """Close the underlying connection pool."""
         self._http.close()
 
-    def get_api(self, url: str, params: dict[str, str] | None = None) -> Response:
+    def get_api(
+        self, url: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> Response:
         """GET a platform API URL with the account's token; return the successful response.
 
-        ``url`` may be a ``paging.next`` URL that already carries the token. Raises TokenError,
+        ``url`` may be a paging URL that already carries the token. Raises TokenError,
         ObjectGoneError or PlatformError at once, ThrottledError or ServerError once the
         retries are used up.
         """
-        query = dict(params or {})
-        if "access_token=" not in url:
-            query["access_token"] = self._token
-        return self._with_retries(lambda: self._api_once(url, query))
+        query, extra = dict(params or {}), dict(headers or {})
+        self.dialect.authorise(self._token, url, query, extra)
+        return self._with_retries(lambda: self._api_once(url, query, extra))
 
     def get_media(self, url: str) -> Response:
         """GET a media URL (no token); return the response, raising PlatformError on 4xx."""
@@ -159,10 +159,12 @@ class ApiClient:
         error = state.outcome.exception() if state.outcome else None
         log.warning("%s: retrying after %s", self._account_label, error)
 
-    def _send(self, url: str, params: dict[str, str], kind: str) -> tuple[httpx.Response, RecordedResponse]:
+    def _send(
+        self, url: str, params: dict[str, str], kind: str, headers: dict[str, str] | None = None
+    ) -> tuple[httpx.Response, RecordedResponse]:
         self.stats.requests += 1
         try:
-            answer = self._http.get(url, params=params or None)
+            answer = self._http.get(url, params=params or None, headers=headers or None)
         except httpx.TransportError as error:
             self.stats.server_errors += 1
             raise ServerError(
@@ -186,8 +188,8 @@ class ApiClient:
             kind,
         )
 
-    def _api_once(self, url: str, params: dict[str, str]) -> Response:
-        answer, recorded = self._send(url, params, API)
+    def _api_once(self, url: str, params: dict[str, str], headers: dict[str, str]) -> Response:
+        answer, recorded = self._send(url, params, API, headers)
         if answer.status_code >= 500:
             self.stats.server_errors += 1
             raise ServerError(
@@ -229,93 +231,33 @@ class ApiClient:
         )
 
     def _raise_api_error(self, url: str, status: int, body: bytes, headers: httpx.Headers) -> None:
-        error = _graph_error(body)
-        if not error and status not in (401, 429):
+        failure = ApiFailure(status, body, headers, f"{self._account_label}: {self._redact(url)}", self._token_env)
+        if status not in (401, 429) and not self.dialect.understands(failure):
             raise PlatformError(
                 f"{self._account_label}: {self._redact(url)} answered HTTP {status} without a platform "
                 "error: check the account's API base URL (api_base in the accounts file, or "
                 "ARCHIVER_API_BASE__<PLATFORM>)."
             )
-        code = int(error.get("code") or 0)
-        subcode = int(error.get("error_subcode") or 0)
-        message = self._redact(str(error.get("message") or body[:200].decode("utf-8", "replace")))
-        where = f"{self._account_label}: HTTP {status}, code {code}/{subcode}: {message}"
-        if code == 190 or status == 401:
-            raise TokenError(
-                f"{where}. The access token was rejected; renew it and store the new token in the "
-                f"environment variable {self._token_env} (no retry until then).",
-                token_env=self._token_env,
-            )
-        if code in THROTTLE_CODES or status == 429:
+        error = self.dialect.error(failure)
+        error.message = self._redact(error.message)
+        error.args = (error.message,)
+        if isinstance(error, ThrottledError):
             self.stats.throttled += 1
-            regain = _regain_seconds(headers)
+            regain = float(error.context.get("retry_after") or 0.0)
             if self.stats.throttle_seconds + regain > self.settings.throttle_max_wait:
                 raise PlatformError(
-                    f"{where}: throttled for {regain / 60:.0f} more minutes, past this run's "
-                    f"ARCHIVER_THROTTLE_MAX_WAIT; the next run catches up."
+                    f"{error.message.removesuffix(' (throttled)')}: throttled for {regain / 60:.0f} more "
+                    "minutes, past this run's ARCHIVER_THROTTLE_MAX_WAIT; the next run catches up.",
+                    resumable="yes",
                 )
-            raise ThrottledError(f"{where} (throttled)", retry_after=regain)
-        if code in TRANSIENT_CODES or error.get("is_transient"):
-            raise ServerError(f"{where} (transient)")
-        if code == 100 and subcode == 33:
-            raise ObjectGoneError(f"{where} (object deleted or not visible)")
-        raise PlatformError(f"{where}. Check the account's permissions and the request.")
+        raise error
 
     def _pace(self, headers: httpx.Headers) -> None:
-        usage = _max_usage(headers)
-        threshold = self.settings.pace_threshold
-        if usage <= threshold:
-            return
-        share = min(1.0, (usage - threshold) / max(1, 100 - threshold))
-        pause = share * self.settings.pace_max_sleep
-        self.stats.paced_seconds += pause
-        self._sleep(pause)
+        pause = self.dialect.pause(headers, self.settings)
+        if pause > 0:
+            self.stats.paced_seconds += pause
+            self._sleep(pause)
 
     def _redact(self, text: str) -> str:
         """Return ``text`` (a URL or message) with the token, in any encoding, replaced."""
         return TOKEN_IN_URL.sub(r"\1REDACTED", self._redactor.text(text))
-
-
-def _graph_error(body: bytes) -> dict[str, Any]:
-    try:
-        decoded = json.loads(body)
-    except ValueError:
-        return {}
-    error = decoded.get("error") if isinstance(decoded, dict) else None
-    return error if isinstance(error, dict) else {}
-
-
-def _usage_values(headers: httpx.Headers) -> list[dict[str, Any]]:
-    values: list[dict[str, Any]] = []
-    for name in ("x-app-usage", "x-page-usage", "x-ad-account-usage"):
-        if name in headers:
-            decoded = _loads(headers[name])
-            if isinstance(decoded, dict):
-                values.append(decoded)
-    business = _loads(headers.get("x-business-use-case-usage", ""))
-    if isinstance(business, dict):
-        for entries in business.values():
-            values.extend(entry for entry in entries or [] if isinstance(entry, dict))
-    return values
-
-
-def _max_usage(headers: httpx.Headers) -> float:
-    percents = [
-        float(value)
-        for usage in _usage_values(headers)
-        for name, value in usage.items()
-        if name in ("call_count", "total_time", "total_cputime") and isinstance(value, int | float)
-    ]
-    return max(percents, default=0.0)
-
-
-def _regain_seconds(headers: httpx.Headers) -> float:
-    minutes = [float(usage.get("estimated_time_to_regain_access") or 0) for usage in _usage_values(headers)]
-    return max(minutes, default=0.0) * 60.0
-
-
-def _loads(text: str) -> Any:
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
-        return None

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archiver import __version__
+from archiver.report import run_report
 from archiver.runs import CAPTURE, RunRecord, account_of_run, manifest_key
 from archiver.storage import Bucket
 
@@ -51,6 +52,7 @@ def seal_run(bucket: Bucket, run: RunRecord) -> RunRecord:
         "software": {"name": "social-archiver", "version": __version__},
         "counts": run.get("counts", {}),
         "requests": run.get("requests", {}),
+        "report": run_report(dict(run)),
         "sequence": (head["sequence"] + 1) if head else 1,
         "previous": head["ref"] if head else None,
         "objects": sorted(run.get("objects", []), key=lambda o: (o["key"], o.get("version_id") or "")),

@@ -16,6 +16,7 @@ from archiver.config import Settings, find_account, load_accounts
 from archiver.errors import ArchiverError
 from archiver.manifest import manifest_of, seal_run
 from archiver.normalise import normalise_run
+from archiver.report import format_report, run_report
 from archiver.runs import RENORMALISE, RunRecord, run_id
 from archiver.storage import Bucket
 from archiver.warc import read_warcinfo
@@ -44,9 +45,13 @@ def normalise(run: RunRecord, *, settings: Settings | None = None) -> RunRecord:
 
 
 def seal(run: RunRecord, *, settings: Settings | None = None) -> RunRecord:
-    """Write the run's manifest; return the run with the manifest's key and version."""
+    """Write the run's manifest (with the run's report, also logged); return the run with the
+    manifest's key and version."""
     settings = settings or Settings()
-    return seal_run(Bucket(settings.bucket), run)
+    sealed = seal_run(Bucket(settings.bucket), run)
+    if sealed.get("status") != "skipped":
+        log.info("run report\n%s", format_report(run_report(dict(sealed))))
+    return sealed
 
 
 def renormalise(warc_key: str, *, settings: Settings | None = None) -> RunRecord:

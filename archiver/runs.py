@@ -35,6 +35,8 @@ class RunRecord(TypedDict, total=False):
     objects: list[dict[str, Any]]
     counts: dict[str, int]
     requests: dict[str, Any]
+    report: dict[str, Any]
+    """What the platform could not deliver and what the run cost (:class:`archiver.report.CaptureReport`)."""
     manifest: dict[str, Any] | None
 
 

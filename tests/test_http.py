@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from archiver.config import Settings
+from archiver.connectors.facebook.dialect import GRAPH
 from archiver.errors import ObjectGoneError, PlatformError, ServerError, TokenError
 from archiver.http import ApiClient
 from archiver.warc import Redactor, WarcRecorder, read_exchanges
@@ -45,6 +46,7 @@ def client_for(
         "facebook account 'test'",
         transport=httpx.MockTransport(handler),
         sleep=sleeps.append,
+        dialect=GRAPH,
     )
     return client, recorder, sleeps
 
@@ -137,6 +139,7 @@ def test_an_encoded_token_in_a_paging_url_never_reaches_an_error_message() -> No
         "x",
         transport=httpx.MockTransport(lambda request: queue.pop()),
         sleep=lambda _: None,
+        dialect=GRAPH,
     )
     encoded = "123456789%7cAbC%2fdEf%2bgh+ij"
     with pytest.raises(ServerError) as raised:

@@ -10,9 +10,10 @@ from archiver.errors import ConfigError
 
 def _facebook() -> Connector:
     from archiver.connectors.facebook.capture import capture, confirm
+    from archiver.connectors.facebook.dialect import GRAPH
     from archiver.connectors.facebook.parse import parse
 
-    return Connector("facebook", capture, confirm, parse)
+    return Connector("facebook", capture, confirm, parse, GRAPH)
 
 
 _REGISTRY: dict[str, Callable[[], Connector]] = {"facebook": _facebook}

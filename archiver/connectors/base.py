@@ -13,9 +13,11 @@ A connector has two halves:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
+
+from archiver.dialect import ApiDialect
 
 if TYPE_CHECKING:
     from archiver.config import Account, Settings
@@ -97,9 +99,10 @@ class ParseFunction(Protocol):
 
 @dataclass(frozen=True)
 class Connector:
-    """What the pipeline needs from a platform: its name, its capture and its parser."""
+    """What the pipeline needs from a platform: its name, capture, lookups, parser and API dialect."""
 
     platform: str
     capture: CaptureFunction
     confirm: ConfirmFunction
     parse: ParseFunction
+    dialect: ApiDialect = field(default_factory=ApiDialect)

@@ -30,6 +30,7 @@ from archiver.sandbox.graph.responses import (
 )
 from archiver.sandbox.graph.usage import _Usage, usage_headers
 from archiver.sandbox.media import MediaSigner, media_bytes
+from archiver.sandbox.platform_api import ApiCall, PlatformApi, load_platform_apis, route
 from archiver.sandbox.response import Response
 from archiver.sandbox.world import SandboxAccount, World, to_unix
 
@@ -82,6 +83,7 @@ class SandboxApp:
         self.clock = SandboxClock(now)
         self.signer = MediaSigner(hashlib.sha256(f"media-secret:{world.config.seed}".encode()).digest())
         self.graph = GraphApi(world, self.signer)
+        self.platforms = load_platform_apis(world, self.signer)
         self.stats = _Stats()
         self._usage = _Usage()
         self._faults = FaultSet.from_dict(faults)
@@ -111,6 +113,11 @@ class SandboxApp:
         elif parts.path.startswith("/_media/"):
             response = self._media(parts.path, dict(parse_qsl(parts.query)))
             self.stats.count("media", response.status)
+        elif routed := route(self.platforms, parts.path):
+            api, inner = routed
+            params = dict(parse_qsl(parts.query, keep_blank_values=True))
+            response = self._platform(api, method, inner, params, headers, host)
+            self.stats.count(f"{api.platform}:{path_kind(inner)}", response.status)
         else:
             response = self._graph(
                 method, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)), headers, host
@@ -215,6 +222,39 @@ class SandboxApp:
             response = _graph_error(error, lifetime, extra)
         self.stats.count(kind, response.status)
         return response
+
+    def _platform(
+        self,
+        api: PlatformApi,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        headers: Mapping[str, str],
+        host: str,
+    ) -> Response:
+        """Count the request, decide which fault is due and let the platform answer it."""
+        token = _bearer(headers) or params.get("access_token") or params.get("key")
+        count, lifetime, faults = self._next_count()
+        due, nth = None, 0
+        if faults.throttle_every and count % faults.throttle_every == 0:
+            due, nth = "throttle", count // faults.throttle_every - 1
+        elif faults.server_error_every and count % faults.server_error_every == 0:
+            due, nth = "server_error", count // faults.server_error_every - 1
+        call = ApiCall(
+            method=method,
+            path=path,
+            params=params,
+            headers=headers,
+            base_url=f"http://{host}",
+            token=token,
+            account=self.world.account_for_token(token) if token else None,
+            now=to_unix(self.clock.now()),
+            faults=faults,
+            due=due,
+            nth=nth,
+            lifetime=lifetime,
+        )
+        return api.handle(call)
 
     def _authenticate(
         self, token: str | None, account: SandboxAccount | None, faults: FaultSet

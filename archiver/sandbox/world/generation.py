@@ -58,6 +58,18 @@ POST_DELETION_CYCLE = 7
 """Besides the rate above, each account deletes one post every this many days (the first account on its third day)."""
 
 
+PLATFORM_EXCLUDED_ACTIONS: dict[str, frozenset[str]] = {
+    "facebook": frozenset(),
+    "instagram": frozenset({"visitor_post", "edit_comment"}),
+    "x": frozenset({"hide", "unhide", "delete_by_page"}),
+    "youtube": frozenset({"visitor_post", "conversation", "message"}),
+    "linkedin": frozenset({"visitor_post", "conversation", "message", "hide", "unhide"}),
+}
+"""What does not happen on each platform: Instagram comments cannot be edited and nobody else
+posts to the account; X has no listable hidden replies and an account cannot delete others'
+replies; YouTube and LinkedIn have no direct messages (via their APIs); LinkedIn has no hiding."""
+
+
 PAGE_ACTIONS = frozenset(
     {"page_post", "page_reply", "edit_post", "hide", "unhide", "delete_by_page", "delete_post"}
 )
@@ -120,7 +132,10 @@ class _DayGenerator:
         office_hours = _hour_weights(OFFICE_HOURS, hours)
         rng, per_day = self.rng, self.h.world.config.items_per_day
         planned: list[tuple[int, int, str]] = []
+        excluded = PLATFORM_EXCLUDED_ACTIONS[self.h.account.platform]
         for action, rate in ACTION_RATES:
+            if action in excluded:
+                continue
             expected = per_day * rate
             count = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
             count = max(count, DAILY_MINIMUM.get(action, 0)) + (

@@ -26,6 +26,9 @@ class WorldConfig:
     """Roughly how many new posts, comments, replies and messages each account gets per day."""
     start_date: date = date(2026, 11, 1)
     """First day of the world; it is empty before this day (Europe/Stockholm)."""
+    other_platforms: tuple[str, ...] = ()
+    """One more account on each of these platforms (instagram, x, youtube, linkedin), after the
+    ``accounts`` Facebook Pages; each gets only the kinds of activity its platform has."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,32 @@ def make_account(seed: int, index: int) -> SandboxAccount:
     )
 
 
+PLATFORM_PROFILES: dict[str, tuple[str, str, str, str]] = {
+    "instagram": ("exempelby-ig", "exempelby_kommun", "17841400000000001", "IGAA"),
+    "x": ("exempelby-x", "Exempelby kommun", "1460000000000000001", "X2"),
+    "youtube": ("exempelby-yt", "Exempelby kommun", "UCexempelbyKommun00000AA", "ya29."),
+    "linkedin": ("exempelby-li", "Exempelby kommun", "90000001", "AQV"),
+}
+"""Platform -> account name, display name, platform id of the account and token prefix."""
+
+
+def make_platform_account(seed: int, platform: str) -> SandboxAccount:
+    """Return the world's one account on ``platform`` (instagram, x, youtube or linkedin)."""
+    try:
+        name, display_name, account_id, token_prefix = PLATFORM_PROFILES[platform]
+    except KeyError:
+        raise ValueError(f"no sandbox account profile for platform {platform!r}") from None
+    return SandboxAccount(
+        name=name,
+        platform=platform,
+        page_id=account_id,
+        display_name=display_name,
+        token=token_prefix + make_token(seed, name)[4:],
+        token_env="ARCHIVER_TOKEN_" + name.upper().replace("-", "_"),
+        topics=text.TOPICS,
+    )
+
+
 def make_residents(seed: int, count: int = RESIDENT_COUNT) -> list[Person]:
     """Return the world's residents: ``count`` people with unique numeric ids and names."""
     rng = random.Random(f"residents:{seed}")

@@ -17,8 +17,16 @@ from archiver.sandbox.media import Media
 from archiver.sandbox.world.days import STOCKHOLM, from_unix, to_unix
 from archiver.sandbox.world.history import _History
 from archiver.sandbox.world.model import Item, SandboxAccount, TruthItem, WorldConfig, WorldEvent
-from archiver.sandbox.world.people import _zipf_cumulative, make_account, make_residents
+from archiver.sandbox.world.people import (
+    _zipf_cumulative,
+    make_account,
+    make_platform_account,
+    make_residents,
+)
 from archiver.sandbox.world.state import AccountState, WorldState
+
+SANDBOX_API_PATHS = {"x": "/2", "youtube": "/youtube/v3", "linkedin": "/rest"}
+"""Where each platform's API lives on the sandbox (Facebook and Instagram: the Graph API at the root)."""
 
 
 class World:
@@ -29,6 +37,9 @@ class World:
         self.residents = make_residents(self.config.seed)
         self.resident_weights = list(_zipf_cumulative(len(self.residents)))
         self.accounts = [make_account(self.config.seed, index) for index in range(self.config.accounts)]
+        self.accounts += [
+            make_platform_account(self.config.seed, platform) for platform in self.config.other_platforms
+        ]
         self._histories = {account.name: _History(self, account) for account in self.accounts}
         self._media: dict[str, Media] = {}
         self._media_owner: dict[str, Item] = {}
@@ -64,7 +75,7 @@ class World:
                     "id": account.page_id,
                     "display_name": account.display_name,
                     "token_env": account.token_env,
-                    "api_base": base_url,
+                    "api_base": base_url + SANDBOX_API_PATHS.get(account.platform, ""),
                 }
                 for account in self.accounts
             ],
