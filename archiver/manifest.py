@@ -52,7 +52,7 @@ def seal_run(bucket: Bucket, run: RunRecord) -> RunRecord:
         "software": {"name": "social-archiver", "version": __version__},
         "counts": run.get("counts", {}),
         "requests": run.get("requests", {}),
-        "report": run_report(dict(run)),
+        "report": run_report({**run, "status": status}),
         "sequence": (head["sequence"] + 1) if head else 1,
         "previous": head["ref"] if head else None,
         "objects": sorted(run.get("objects", []), key=lambda o: (o["key"], o.get("version_id") or "")),

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from archiver.cli import app
 from archiver.manifest import chain_head
 from archiver.pipeline import Outcome, archive_day, capture
+from archiver.report import format_report
 from archiver.runs import manifest_key
 from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
@@ -85,6 +86,24 @@ def test_every_account_and_day_completes_despite_throttling_and_server_errors(ar
     assert sum(r["server_errors"] for r in requests) > 0
     gone = sum(o.run["counts"].get("roots_gone", 0) for o in archive.outcomes if o.run)
     assert gone > 0, "a deleted post must be confirmed gone by lookup before its tombstone"
+
+
+def test_each_manifest_carries_the_runs_report_with_requests_and_items_by_kind(archive: Archive) -> None:
+    for outcome in archive.outcomes:
+        assert outcome.run is not None and outcome.run["manifest"] is not None
+        manifest = json.loads(archive.bucket.get(outcome.run["manifest"]["key"]))
+        report = manifest["report"]
+        assert report["requests"]["requests"] == manifest["requests"]["requests"] > 0
+        assert report["items_by_kind"] and set(report["items_by_kind"]) <= {
+            "post",
+            "comment",
+            "reply",
+            "conversation",
+            "message",
+        }
+        assert report["status"] == "complete" and report["gaps"] == []
+        text = format_report(report)
+        assert outcome.account in text and f"requests: {report['requests']['requests']}" in text
 
 
 @pytest.mark.parametrize("offset", range(DAYS))
