@@ -128,10 +128,18 @@ class SandboxFactory:
         items_per_day: int = 30,
         start_date: date = date(2026, 11, 1),
         faults: dict[str, Any] | None = None,
+        platforms: tuple[str, ...] = (),
     ) -> SandboxServer:
-        """Start a sandbox serving the world these options define, with ``faults`` from its first request."""
+        """Start a sandbox serving the world these options define, with ``faults`` from its first request.
+
+        The world has ``accounts`` Facebook Pages and one account on each of ``platforms``.
+        """
         options = WorldOptions(
-            seed=seed, accounts=accounts, items_per_day=items_per_day, start_date=start_date
+            seed=seed,
+            accounts=accounts,
+            items_per_day=items_per_day,
+            start_date=start_date,
+            platforms=platforms,
         )
         name = f"sandbox-{len(self.started)}"
         log = self.directory / f"{name}.log"

@@ -345,7 +345,8 @@ def test_cli_up_twice_is_idempotent_env_works_and_down_stops(tmp_path: Path) -> 
         world = WorldOptions(seed=2, accounts=1, items_per_day=5)
         assert {"ARCHIVER_ACCOUNTS_FILE", "ARCHIVER_API_BASE__FACEBOOK", *sandbox_tokens(world)} <= names
         assert _eval_and_run(env.stdout, LIST_BUCKET, tmp_path) == "200"
-        assert _eval_and_run(env.stdout, USE_SANDBOX, tmp_path) == "1 True"
+        # one Facebook Page and one account on each other platform
+        assert _eval_and_run(env.stdout, USE_SANDBOX, tmp_path) == "5 True"
     finally:
         down = runner.invoke(app, ["down", *base])
     assert down.exit_code == 0, down.output

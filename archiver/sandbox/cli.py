@@ -26,9 +26,19 @@ Seed = Annotated[int, typer.Option(help="Seed of the world; the same seed gives 
 AccountCount = Annotated[int, typer.Option("--accounts", help="How many accounts the municipality has.")]
 ItemsPerDay = Annotated[int, typer.Option(help="Roughly how many new items each account gets per day.")]
 StartDate = Annotated[str, typer.Option(help="First day of the world (YYYY-MM-DD, Europe/Stockholm).")]
+Platforms = Annotated[
+    str,
+    typer.Option(
+        help="Comma-separated platforms with one more account each besides the Facebook Pages "
+        "(instagram, x, youtube, linkedin); empty for Facebook only."
+    ),
+]
+ALL_OTHER_PLATFORMS = "instagram,x,youtube,linkedin"
 
 
-def _config(seed: int, accounts: int, items_per_day: int, start_date: str) -> WorldConfig:
+def _config(
+    seed: int, accounts: int, items_per_day: int, start_date: str, platforms: str = ""
+) -> WorldConfig:
     """Return the world configuration, or exit with a message naming the bad option."""
     try:
         start = date.fromisoformat(start_date)
@@ -38,7 +48,16 @@ def _config(seed: int, accounts: int, items_per_day: int, start_date: str) -> Wo
         ) from None
     if accounts < 1 or items_per_day < 1:
         raise typer.BadParameter("--accounts and --items-per-day must be at least 1")
-    return WorldConfig(seed=seed, accounts=accounts, items_per_day=items_per_day, start_date=start)
+    others = tuple(name.strip() for name in platforms.split(",") if name.strip())
+    unknown = sorted(set(others) - set(ALL_OTHER_PLATFORMS.split(",")))
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown platform(s) {', '.join(unknown)}; choose from {ALL_OTHER_PLATFORMS}",
+            param_hint="--platforms",
+        )
+    return WorldConfig(
+        seed=seed, accounts=accounts, items_per_day=items_per_day, start_date=start, other_platforms=others
+    )
 
 
 def _faults(raw: str | None) -> dict[str, Any] | None:
@@ -88,6 +107,7 @@ def serve(
     accounts: AccountCount = 2,
     items_per_day: ItemsPerDay = 30,
     start_date: StartDate = "2026-11-01",
+    platforms: Platforms = "",
     faults: Annotated[str | None, typer.Option(help='Faults as JSON, e.g. {"throttle_every": 7}.')] = None,
     port_file: Annotated[Path | None, typer.Option(help="Write the bound port here once listening.")] = None,
     now: Annotated[str | None, typer.Option(help="Fix the sandbox clock at this ISO 8601 instant.")] = None,
@@ -98,7 +118,7 @@ def serve(
             f"Refusing to bind {host}: the sandbox serves only loopback addresses (127.0.0.1, ::1).", err=True
         )
         raise typer.Exit(2)
-    world = World(_config(seed, accounts, items_per_day, start_date))
+    world = World(_config(seed, accounts, items_per_day, start_date, platforms))
     try:
         server = make_server(world, host, port, _faults(faults), _now(now))
     except ValueError as error:
@@ -125,12 +145,13 @@ def accounts_file(
     accounts: AccountCount = 2,
     items_per_day: ItemsPerDay = 30,
     start_date: StartDate = "2026-11-01",
+    platforms: Platforms = "",
     env_out: Annotated[
         Path | None, typer.Option(help="Also write the sandbox tokens here as NAME=token lines.")
     ] = None,
 ) -> None:
     """Write the accounts file for the sandbox world (and, if asked, an env file with its tokens)."""
-    world = World(_config(seed, accounts, items_per_day, start_date))
+    world = World(_config(seed, accounts, items_per_day, start_date, platforms))
     body = yaml.safe_dump(world.accounts_file(base_url.rstrip("/")), allow_unicode=True, sort_keys=False)
     _write_atomically(out, body)
     typer.echo(f"wrote {out}")

@@ -238,6 +238,7 @@ def sandbox_world(options: WorldOptions) -> World:
         accounts=options.accounts,
         items_per_day=options.items_per_day,
         start_date=options.start_date,
+        other_platforms=options.platforms,
     )
     return World(config)
 

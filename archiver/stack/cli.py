@@ -60,10 +60,17 @@ def up(
         str, typer.Option(help="First day of the sandbox world, YYYY-MM-DD.")
     ] = "2026-11-01",
     sandbox: Annotated[bool, typer.Option(help="Also start the sandbox platform.")] = True,
+    platforms: Annotated[
+        str, typer.Option(help="Platforms with one sandbox account each besides the Facebook Pages.")
+    ] = "instagram,x,youtube,linkedin",
 ) -> None:
     """Start SeaweedFS and the sandbox unless they run, create the bucket and write the accounts file."""
     world = WorldOptions(
-        seed=seed, accounts=accounts, items_per_day=items_per_day, start_date=_parse_date(start_date)
+        seed=seed,
+        accounts=accounts,
+        items_per_day=items_per_day,
+        start_date=_parse_date(start_date),
+        platforms=tuple(name.strip() for name in platforms.split(",") if name.strip()),
     )
     try:
         report = start_stack(

@@ -130,6 +130,8 @@ class WorldOptions(BaseModel):
     accounts: int = 2
     items_per_day: int = 30
     start_date: date = date(2026, 11, 1)
+    platforms: tuple[str, ...] = ("instagram", "x", "youtube", "linkedin")
+    """One more account on each of these platforms besides the ``accounts`` Facebook Pages."""
 
     def cli_args(self) -> list[str]:
         """Return the options as ``python -m archiver.sandbox`` arguments."""
@@ -142,6 +144,8 @@ class WorldOptions(BaseModel):
             str(self.items_per_day),
             "--start-date",
             self.start_date.isoformat(),
+            "--platforms",
+            ",".join(self.platforms),
         ]
 
 

@@ -8,6 +8,7 @@ views.
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 from collections import OrderedDict
 from datetime import datetime
@@ -64,7 +65,8 @@ class World:
         return {account.token_env: account.token for account in self.accounts}
 
     def accounts_file(self, base_url: str) -> dict[str, Any]:
-        """Return the accounts file (as a dict ready for YAML) pointing every account at ``base_url``."""
+        """Return the accounts file (as a dict ready for YAML) pointing every account at the sandbox
+        at ``base_url`` (its root or its Graph API base, ``.../v26.0``)."""
         return {
             "organisation": "Exempelby kommun",
             "start_date": self.config.start_date.isoformat(),
@@ -75,7 +77,7 @@ class World:
                     "id": account.page_id,
                     "display_name": account.display_name,
                     "token_env": account.token_env,
-                    "api_base": base_url + SANDBOX_API_PATHS.get(account.platform, ""),
+                    "api_base": _api_base(base_url, account.platform),
                 }
                 for account in self.accounts
             ],
@@ -146,3 +148,10 @@ class World:
             ):
                 history.generate_through(day)
         return history
+
+
+def _api_base(base_url: str, platform: str) -> str:
+    """Return where ``platform``'s API lives on the sandbox whose root or Graph base is ``base_url``."""
+    if platform not in SANDBOX_API_PATHS:
+        return base_url
+    return re.sub(r"/v\d+\.\d+$", "", base_url.rstrip("/")) + SANDBOX_API_PATHS[platform]
