@@ -24,6 +24,7 @@ from archiver.itemstore import latest_versions, read_account_items
 from archiver.manifest import completed_run, seal_run
 from archiver.media import downloadable, known_media, store_media
 from archiver.recovery import seal_interrupted_runs
+from archiver.report import format_report, run_report
 from archiver.runs import RunRecord, capture_window, run_id, warc_key, window_to_dict
 from archiver.storage import Bucket
 from archiver.versions import unseen_roots
@@ -80,7 +81,8 @@ def capture_account(
         failure = failure or error
     if failure is not None:
         try:
-            seal_run(bucket, run)
+            sealed = seal_run(bucket, run)
+            log.error("run report\n%s", format_report(run_report({**sealed, "status": "failed"})))
         except StorageError:
             log.exception("%s %s: could not seal the failed run; the next run seals it", account.name, day)
         raise failure

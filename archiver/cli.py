@@ -16,8 +16,10 @@ import typer
 from archiver.normalise_files import normalise_command
 from archiver.pipeline import Outcome, archive_days
 from archiver.pipeline import renormalise as pipeline_renormalise
+from archiver.report import limit_lines, run_report
 from archiver.sandbox.cli import app as sandbox_app
 from archiver.stack.cli import app as stack_app
+from archiver.verify.cli import verify_command
 
 app = typer.Typer(help="Archive of public records from social media.", no_args_is_help=True)
 app.add_typer(
@@ -29,6 +31,7 @@ app.add_typer(
 app.command("normalise", help="Print normalised items, as JSON lines, from raw API response files.")(
     normalise_command
 )
+app.command("verify")(verify_command)
 
 
 @app.callback()
@@ -87,6 +90,9 @@ def _print_outcomes(outcomes: list[Outcome]) -> None:
         counts = (outcome.run or {}).get("counts", {})
         summary = ", ".join(f"{key} {value}" for key, value in sorted(counts.items()) if value)
         typer.echo(f"{outcome.status:<8} {outcome.day} {outcome.account}: {summary or 'nothing new'}")
+        if outcome.run and outcome.status != "skipped":
+            for line in limit_lines(run_report(dict(outcome.run))):
+                typer.echo(line)
 
 
 @app.command()
@@ -110,6 +116,58 @@ def summary(
     from archiver.summary import print_summary
 
     print_summary(stack_dir)
+
+
+@app.command("render")
+def render_command(
+    account: Annotated[str | None, typer.Option("--account", help="Account of the diary.")] = None,
+    day: Annotated[str | None, typer.Option("--date", help="Day of the diary, YYYY-MM-DD.")] = None,
+    thread: Annotated[
+        str | None, typer.Option("--thread", help="Item key of a post or conversation (or any item in it).")
+    ] = None,
+    check: Annotated[
+        str | None, typer.Option("--check", help="A stored document (local file or documents/... key) to check.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="sv (default) or en.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write a copy into this folder.")] = None,
+) -> None:
+    """Render and store a diary (--account and --date) or a thread document (--thread), or
+    check that a stored document matches its items (--check; exits 1 and says what differs)."""
+    from archiver.config import Settings
+    from archiver.documents import render as documents
+    from archiver.errors import ArchiverError
+    from archiver.storage import Bucket
+
+    modes = [bool(account or day), bool(thread), bool(check)]
+    if sum(modes) != 1 or (modes[0] and not (account and day)):
+        raise typer.BadParameter("Give --account and --date, or --thread ITEM_KEY, or --check FILE.")
+    settings = Settings()
+    bucket = Bucket(settings.bucket)
+    try:
+        if check:
+            result = documents.check_document(bucket, check, settings)
+            if result.matches:
+                typer.echo(f"OK       {check} matches a fresh render of its items")
+                return
+            typer.echo(f"MISMATCH {check}:", err=True)
+            for difference in result.differences:
+                typer.echo(f"  - {difference}", err=True)
+            raise typer.Exit(1)
+        if thread:
+            rendered = documents.thread_pdf(bucket, thread, settings, lang)
+        else:
+            rendered = documents.diary_pdf(bucket, str(account), _parse_day(str(day)).isoformat(), settings, lang)
+        stored = documents.store_document(bucket, rendered)
+    except ArchiverError as error:
+        typer.echo(f"FAILED   {error}", err=True)
+        raise typer.Exit(1) from None
+    state = "written" if stored["written"] else "unchanged"
+    typer.echo(f"{state:<8} s3://{bucket.name}/{stored['key']} sha256 {stored['sha256']}")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        copy = out / Path(rendered.key).name
+        copy.write_bytes(rendered.pdf)
+        typer.echo(f"copy     {copy}")
 
 
 def main() -> None:

@@ -55,6 +55,18 @@ def run_report(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def limit_lines(report: dict[str, Any]) -> list[str]:
+    """Return the report's lines on platform limits: cost, quota and each gap (none when unlimited)."""
+    lines = []
+    if report["cost_usd"] or report["resources"]:
+        resources = ", ".join(f"{count} {kind}" for kind, count in report["resources"].items())
+        lines.append(f"  estimated cost: ${report['cost_usd']:.4f} ({resources or 'no billable reads'})")
+    if report["quota_units"]:
+        lines.append(f"  quota units used: {report['quota_units']}")
+    lines += [f"  GAP {gap['kind']}: {gap['detail']}" for gap in report["gaps"]]
+    return lines
+
+
 def format_report(report: dict[str, Any]) -> str:
     """Return the report as a few readable lines for a task log or a terminal."""
     requests = report.get("requests") or {}
@@ -67,13 +79,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"  versions written by kind: {kinds}; {versions['new']} new, {versions['changed']} changed, "
         f"{versions['tombstones']} deleted",
     ]
-    if report["cost_usd"] or report["resources"]:
-        resources = ", ".join(f"{count} {kind}" for kind, count in report["resources"].items())
-        lines.append(f"  estimated cost: ${report['cost_usd']:.4f} ({resources or 'no billable reads'})")
-    if report["quota_units"]:
-        lines.append(f"  quota units used: {report['quota_units']}")
-    for gap in report["gaps"]:
-        lines.append(f"  GAP {gap['kind']}: {gap['detail']}")
+    lines += limit_lines(report)
     if report.get("error"):
         lines.append(f"  error: {report['error']}")
     return "\n".join(lines)
