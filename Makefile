@@ -37,6 +37,8 @@ stop: $(STAMP) ## stop the demo stack
 
 bench: $(STAMP) ## benchmarks (figures and ratios, no assertions)
 	$(BIN)/python bench/normalise.py
+	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/render.py
 
 clean: ## remove the virtual environment and local data
 	rm -rf $(VENV) var

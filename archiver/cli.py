@@ -75,6 +75,25 @@ def renormalise(
     typer.echo(f"{run['account']} {run['day']}: {counts or 'nothing new'} ({manifest})")
 
 
+@app.command("import")
+def import_command(
+    export: Annotated[Path, typer.Argument(help="The export: its folder or its .zip file.")],
+    platform: Annotated[str, typer.Option("--platform", help="facebook or instagram.")],
+    account: Annotated[
+        str | None, typer.Option("--account", help="Account it belongs to (needed if several).")
+    ] = None,
+) -> None:
+    """Import a "download your information" export (JSON) as items marked imported."""
+    from archiver.imports.run import import_for_platform
+
+    run = import_for_platform(platform, export, account)
+    counts = ", ".join(f"{key} {value}" for key, value in sorted(run.get("counts", {}).items()) if value)
+    manifest = (run.get("manifest") or {}).get("key", "nothing new, no manifest")
+    typer.echo(f"{run['account']} import: {counts} ({manifest})")
+    for gap in (run.get("report") or {}).get("gaps", []):
+        typer.echo(f"NOT READ {gap['detail']}", err=True)
+
+
 def _parse_day(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -147,7 +166,8 @@ def render_command(
         if check:
             result = documents.check_document(bucket, check, settings)
             if result.matches:
-                typer.echo(f"OK       {check} matches a fresh render of its items")
+                sealed = " (plus its seal)" if result.sealed else ""
+                typer.echo(f"OK       {check} matches a fresh render of its items{sealed}")
                 return
             typer.echo(f"MISMATCH {check}:", err=True)
             for difference in result.differences:
@@ -157,7 +177,7 @@ def render_command(
             rendered = documents.thread_pdf(bucket, thread, settings, lang)
         else:
             rendered = documents.diary_pdf(bucket, str(account), _parse_day(str(day)).isoformat(), settings, lang)
-        stored = documents.store_document(bucket, rendered)
+        stored = documents.store_document(bucket, rendered, settings)
     except ArchiverError as error:
         typer.echo(f"FAILED   {error}", err=True)
         raise typer.Exit(1) from None
@@ -168,6 +188,22 @@ def render_command(
         copy = out / Path(rendered.key).name
         copy.write_bytes(rendered.pdf)
         typer.echo(f"copy     {copy}")
+
+
+@app.command()
+def catalog(
+    day: Annotated[
+        str | None,
+        typer.Option("--date", help="Archive day the catalog run is filed under (default: today)."),
+    ] = None,
+) -> None:
+    """Write the bucket's README.md/README.sv.md and catalog/ pages where they changed."""
+    from archiver.pipeline import publish_catalog
+
+    written = publish_catalog(_parse_day(day).isoformat() if day else None)
+    for entry in written:
+        typer.echo(f"wrote {entry['key']}")
+    typer.echo(f"catalog: {len(written)} object(s) written" if written else "catalog: nothing changed")
 
 
 def main() -> None:

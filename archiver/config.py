@@ -65,8 +65,19 @@ class Settings(BaseSettings):
     """Usage percentage (from the usage headers) above which requests are slowed down."""
     pace_max_sleep: float = 60.0
     """Longest pause, in seconds, that pacing inserts between two requests."""
+    signing_cert: Path | None = None
+    """Optional seal: PKCS#12 file (key and certificate), or PEM certificate with ``signing_key``."""
+    signing_key: Path | None = None
+    """PEM private key (RSA) for ``signing_cert`` when that is a PEM certificate."""
+    signing_key_password_env: str | None = None
+    """Name of the environment variable holding the key or PKCS#12 passphrase (never the value)."""
+    timestamp_url: str | None = None
+    """RFC 3161 timestamp service; when set, seals are PAdES B-T instead of B-B."""
     document_language: Literal["sv", "en"] = "sv"
     """Language of the documents (diaries, threads): ``sv`` (default) or ``en``."""
+    linkedin_version: str = "202607"
+    """LinkedIn API version (``YYYYMM``) sent as the ``LinkedIn-Version`` header; LinkedIn retires
+    each version about 12 months after its release (HTTP 426): move it forward then."""
 
 
 class Account(BaseModel):

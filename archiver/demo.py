@@ -17,6 +17,7 @@ import typer
 
 from archiver.config import Settings, load_accounts
 from archiver.pipeline import Outcome, archive_day
+from archiver.report import limit_lines, run_report
 from archiver.summary import print_summary
 
 NIGHTLY_RUN = time(2, 0)
@@ -62,3 +63,6 @@ def _report(outcomes: list[Outcome]) -> None:
             or ", ".join(f"{counts[key]} {key}" for key in REPORTED_COUNTS if counts.get(key))
         )
         typer.echo(f"  {outcome.day}  {outcome.account:<24} {outcome.status:<9} {detail or 'nothing new'}")
+        if outcome.run and outcome.status != "skipped":
+            for line in limit_lines(run_report(dict(outcome.run))):
+                typer.echo(f"  {'':<10}  {'':<24} {line.strip()}")

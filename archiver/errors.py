@@ -65,3 +65,7 @@ class StorageError(ArchiverError):
 
 class StackError(ArchiverError):
     """The embedded stack (SeaweedFS, sandbox) could not be started or reached."""
+
+
+class DocumentError(ArchiverError):
+    """A document could not be rendered, finished, validated or signed as PDF/A."""

@@ -101,13 +101,22 @@ def rows_from_warc(
         never_seen = {key: seen for key, seen in parsed.observations.items() if key not in latest}
         return parsed, new_versions(never_seen.values(), latest, context)
     rows = new_versions(parsed.observations.values(), latest, context)
-    # roots the platform would not answer for are neither seen nor gone: no tombstone
-    unconfirmed = set(read_notes(data).get("unconfirmed_roots", []))
-    gone = tombstones(latest, set(parsed.observations) | unconfirmed, context)
+    gone = tombstones(latest, set(parsed.observations), context, unsure_keys(read_notes(data)))
     withheld = _withheld_kinds(parsed.problems)
     rows += [row for row in gone if row["kind"] not in withheld]
     parsed.withheld_tombstones = len(gone) - sum(1 for row in gone if row["kind"] not in withheld)
     return parsed, rows
+
+
+UNSURE_NOTES = ("unconfirmed_roots", "unreadable_items", "threads_unlisted")
+"""WARC notes naming what the platform would not tell about: roots whose lookup failed, items it
+lists but does not show (Instagram's older messages), threads whose comments it would not list
+(YouTube videos with comments turned off)."""
+
+
+def unsure_keys(notes: dict[str, Any]) -> set[str]:
+    """Return the item keys a run's notes say are neither seen nor gone (never tombstoned)."""
+    return {str(key) for name in UNSURE_NOTES for key in notes.get(name, [])}
 
 
 MESSAGE_KINDS = frozenset({"conversation", "message"})

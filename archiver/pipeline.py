@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from archiver.capture import capture_account
 from archiver.config import Settings, find_account, load_accounts
@@ -42,6 +44,15 @@ def normalise(run: RunRecord, *, settings: Settings | None = None) -> RunRecord:
     """Normalise a captured run into item versions; return the run with its new objects."""
     settings = settings or Settings()
     return normalise_run(Bucket(settings.bucket), run)
+
+
+def render(run: RunRecord, *, settings: Settings | None = None) -> RunRecord:
+    """Render the diary of a normalised run's day (PDF/A under ``documents/``); return the run
+    with the diary among its objects if a new version was written. Skipped runs are unchanged."""
+    from archiver.documents.render import render_run  # ReportLab and pikepdf only when rendering
+
+    settings = settings or Settings()
+    return render_run(Bucket(settings.bucket), run, settings)
 
 
 def seal(run: RunRecord, *, settings: Settings | None = None) -> RunRecord:
@@ -87,8 +98,37 @@ def renormalise(warc_key: str, *, settings: Settings | None = None) -> RunRecord
         objects=[],
         counts={},
     )
-    run = normalise_run(bucket, run)
+    run = render(normalise_run(bucket, run), settings=settings)
     return seal_run(bucket, run) if run["objects"] else run
+
+
+def publish_catalog(day: str | None = None, *, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Write the bucket's READMEs and ``catalog/`` pages where they changed, sealed as a ``_catalog``
+    run of ``day`` (default: today in the archive's time zone); return the objects written, the
+    manifest last (empty when nothing changed). See :mod:`archiver.catalog`."""
+    from archiver.catalog import publish
+
+    settings = settings or Settings()
+    try:
+        organisation: str | None = load_accounts(settings=settings).organisation
+    except ArchiverError:
+        organisation = None
+    day = day or datetime.now(ZoneInfo(settings.timezone)).date().isoformat()
+    return publish(Bucket(settings.bucket), day, organisation)
+
+
+def _publish_catalog_after(day: date, settings: Settings) -> None:
+    """Publish the catalog after a day's accounts; a failure is logged, never fails the accounts."""
+    try:
+        written = publish_catalog(day.isoformat(), settings=settings)
+    except Exception:  # the archive itself is complete; the catalog is rebuilt by the next run
+        log.exception(
+            "Publishing the catalog after %s failed; the archive is unaffected. Run `archiver catalog` "
+            "once the cause is fixed.",
+            day,
+        )
+        return
+    log.info("catalog: %d object(s) written", len(written))
 
 
 @dataclass(frozen=True)
@@ -110,10 +150,8 @@ def archive_day(
     outcomes = []
     for name in accounts or account_names(settings):
         try:
-            run = seal(
-                normalise(capture(name, day.isoformat(), force=force, settings=settings), settings=settings),
-                settings=settings,
-            )
+            captured = capture(name, day.isoformat(), force=force, settings=settings)
+            run = seal(render(normalise(captured, settings=settings), settings=settings), settings=settings)
             outcomes.append(Outcome(name, day.isoformat(), run["status"], None, run))
         except ArchiverError as error:
             log.error("%s", error)
@@ -125,6 +163,7 @@ def archive_day(
                 "report this with the run's manifest (manifests/) so the archiver can be fixed."
             )
             outcomes.append(Outcome(name, day.isoformat(), "failed", message, None))
+    _publish_catalog_after(day, settings)
     return outcomes
 
 

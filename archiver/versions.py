@@ -54,20 +54,25 @@ def tombstones(
     latest: dict[str, dict[str, Any]],
     seen: set[str],
     context: RunContext,
+    unsure: frozenset[str] | set[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """Return a tombstone row for each item the run re-checked and did not see.
 
     Re-checked means: a post created inside the run's window; any conversation (conversations
     are always listed in full); a comment or message whose thread root was seen or is itself
-    gone now.
+    gone now. ``unsure`` holds keys the platform would not tell about (a root whose lookup
+    failed, a thread whose comments could not be listed, a message the platform lists but does
+    not show): neither they nor the comments and messages of such a thread are tombstoned.
     """
-    gone_roots = unseen_roots(latest, seen, context.window)
+    gone_roots = unseen_roots(latest, seen | set(unsure), context.window)
     rows = []
     for key, row in latest.items():
-        if key in seen or row["state"] == "deleted_at_source":
+        if key in seen or key in unsure or row["state"] == "deleted_at_source":
             continue
         if key in gone_roots or (
-            row["kind"] not in THREAD_ROOTS and (row["thread_key"] in seen or row["thread_key"] in gone_roots)
+            row["kind"] not in THREAD_ROOTS
+            and row["thread_key"] not in unsure
+            and (row["thread_key"] in seen or row["thread_key"] in gone_roots)
         ):
             rows.append(_tombstone(row, context))
     return rows

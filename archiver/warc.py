@@ -193,11 +193,14 @@ def read_warcinfo(data: bytes) -> dict[str, Any]:
 
 
 def read_notes(data: bytes) -> dict[str, Any]:
-    """Return the capture's notes (its ``metadata`` records), merged into one dict."""
+    """Return the capture's notes (its ``metadata`` records), merged into one dict: lists under the
+    same name from several notes are joined, other values are the last one written."""
     notes: dict[str, Any] = {}
     for record in ArchiveIterator(io.BytesIO(data)):
         if record.rec_type == "metadata":
-            notes.update(json.loads(record.content_stream().read()))
+            for name, value in json.loads(record.content_stream().read()).items():
+                earlier = notes.get(name)
+                notes[name] = earlier + value if isinstance(earlier, list) and isinstance(value, list) else value
     return notes
 
 

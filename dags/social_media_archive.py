@@ -1,7 +1,7 @@
 """Daily archive of every configured social media account.
 
 Runs at 02:00 Europe/Stockholm for the previous day, catching up missed days one at a time.
-Each account is a mapped branch (capture -> normalise -> seal), so one failing account (say, an
+Each account is a mapped branch (capture -> normalise -> render -> seal), so one failing account (say, an
 expired token) fails only its own branch; a day whose branch failed is captured afresh when the
 branch is cleared. Every task is one call into ``archiver.pipeline`` and
 passes run records (keys and counts), never item data. Nothing here reads files or the network
@@ -42,7 +42,7 @@ def _archive_day() -> str:
     doc_md=__doc__,
 )
 def social_media_archive() -> None:
-    """Wire the daily archive: list accounts, then capture, normalise and seal each one."""
+    """Wire the daily archive: list accounts, then capture, normalise, render and seal each one."""
 
     @task
     def list_accounts() -> list[str]:
@@ -65,14 +65,27 @@ def social_media_archive() -> None:
             return dict(normalise_run(run))  # type: ignore[arg-type]
 
         @task
+        def render(run: dict[str, Any]) -> dict[str, Any]:
+            from archiver.pipeline import render as render_diary
+
+            return dict(render_diary(run))  # type: ignore[arg-type]
+
+        @task
         def seal(run: dict[str, Any]) -> dict[str, Any]:
             from archiver.pipeline import seal as seal_run
 
             return dict(seal_run(run))  # type: ignore[arg-type]
 
-        seal(normalise(capture(account)))
+        seal(render(normalise(capture(account))))
 
-    archive_account.expand(account=list_accounts())
+    @task(trigger_rule="all_done")
+    def publish_catalog() -> int:
+        """Write the bucket's READMEs and catalog pages, also when an account failed."""
+        from archiver.pipeline import publish_catalog as publish
+
+        return len(publish(_archive_day()))
+
+    archive_account.expand(account=list_accounts()) >> publish_catalog()
 
 
 social_media_archive()

@@ -106,11 +106,11 @@ def check_grants(identities: dict[str, Identity], bucket: str, archiver_key: str
         f"GetBucketObjectLockConfiguration:{bucket}",
     }
     expected = {
-        "archiver": {f"Read:{bucket}", f"List:{bucket}", f"Write:{bucket}"} | lock_reads,
+        "archiver": {f"Read:{bucket}", f"List:{bucket}", f"Write:{bucket}/*"} | lock_reads,
         "registrar": {f"Read:{bucket}", f"List:{bucket}", f"Write:{bucket}/releases/*"} | lock_reads,
         "auditor": {f"Read:{bucket}", f"List:{bucket}"} | lock_reads,
     }
-    allowed_writes = {"archiver": {f"Write:{bucket}"}, "registrar": {f"Write:{bucket}/releases/*"}}
+    allowed_writes = {"archiver": {f"Write:{bucket}/*"}, "registrar": {f"Write:{bucket}/releases/*"}}
     missing = [
         f"'{name}' lacks {', '.join(sorted(grants - set(identities[name].actions)))}"
         for name, grants in expected.items()

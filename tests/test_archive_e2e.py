@@ -18,6 +18,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from archiver.catalog import CATALOG_ACCOUNT
 from archiver.cli import app
 from archiver.manifest import chain_head
 from archiver.pipeline import Outcome, archive_day, capture
@@ -183,10 +184,16 @@ def test_manifests_list_every_object_with_its_checksum_and_chain(archive: Archiv
                 assert head_object["ContentLength"] == obj["size"]
                 assert base64.b64decode(head_object["ChecksumSHA256"]).hex() == obj["sha256"]
             ref = manifest["previous"]
+    ref = (chain_head(archive.bucket, CATALOG_ACCOUNT) or {}).get("ref")
+    while ref:  # the bucket's READMEs and catalog pages, sealed on a chain of their own
+        manifest = json.loads(archive.bucket.get(ref["key"], ref["version_id"]))
+        listed |= {obj["key"] for obj in manifest["objects"]}
+        ref = manifest["previous"]
     stored = {
         key for key, _ in object_versions(client, archive.stack.bucket) if not key.startswith("manifests/")
     }
     assert stored <= listed | {k for k in stored if k.startswith("media/")}
+    assert "catalog/index.html" in listed and "README.sv.md" in listed
 
 
 def test_a_second_run_of_a_day_writes_nothing(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:

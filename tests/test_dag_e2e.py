@@ -99,6 +99,19 @@ def test_no_token_is_stored(dag_world: DagWorld) -> None:
     assert [key for key, data in contents if any(token in data for token in tokens)] == []
 
 
+def test_every_diary_the_dag_rendered_is_valid_pdfa(dag_world: DagWorld) -> None:
+    from archiver.documents.pdfa import validate
+    from archiver.documents.render import diary_key
+
+    bucket = Bucket(dag_world.stack.bucket, dag_world.stack.client("auditor"))
+    for summary in dag_world.runs:
+        assert summary["task_states"]["archive_account.render"] == {"0": "success", "1": "success"}
+    for offset in range(DAYS):
+        day = (FIRST_DAY + timedelta(days=offset)).isoformat()
+        for account in dag_world.sandbox.world.accounts:
+            assert validate(bucket.get(diary_key(account.name, day))) == [], (account.name, day)
+
+
 def test_running_a_night_again_writes_nothing(dag_world: DagWorld) -> None:
     client = dag_world.stack.client("auditor")
     before = object_versions(client, dag_world.stack.bucket)

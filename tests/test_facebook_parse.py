@@ -27,7 +27,10 @@ from archiver.normalise_files import normalise_command, normalise_files, observa
 PEER = Path(__file__).parent / "fixtures" / "peer" / "meta"
 SDK = PEER / "sns-sdks__python-facebook"
 WEBHOOKS = PEER / "restfb__restfb" / "webhooks"
-SAMPLES = sorted(PEER.rglob("*.json"))
+ALL_SAMPLES = sorted(PEER.rglob("*.json"))
+INSTAGRAM_SAMPLES = [path for path in ALL_SAMPLES if "instagram" in str(path.relative_to(PEER))]
+"""Instagram payloads: parsed by the instagram connector (tests/test_instagram_parse.py)."""
+SAMPLES = [path for path in ALL_SAMPLES if path not in INSTAGRAM_SAMPLES]
 ERROR_SAMPLES = {"error_data.json"}
 GRAPH = "https://graph.facebook.com/v26.0"
 
@@ -58,7 +61,7 @@ def at(text: str) -> datetime:
 def check_observation(obs: Observation) -> None:
     """Assert the invariants every observation keeps, whatever body it came from."""
     assert list(obs) == OBSERVATION_FIELDS
-    assert obs["platform"] in ("facebook", "instagram")
+    assert obs["platform"] == "facebook"
     assert obs["item_key"] == f"{obs['platform']}:{obs['account_id']}:{obs['native_id']}"
     assert obs["kind"] in KINDS
     assert obs["visibility"] in VISIBILITIES
@@ -93,8 +96,8 @@ def test_every_peer_sample_is_accepted(path: Path) -> None:
 
 
 def test_the_peer_samples_are_all_copied() -> None:
-    assert len(SAMPLES) == 131
-    assert {path.name for path in (PEER.parent / "LICENSES").iterdir()} == {
+    assert (len(ALL_SAMPLES), len(INSTAGRAM_SAMPLES)) == (131, 47)
+    assert {path.name for path in (PEER.parent / "LICENSES").iterdir()} >= {
         "restfb__restfb.txt",
         "sns-sdks__python-facebook.txt",
     }
@@ -107,9 +110,6 @@ def test_the_peer_samples_are_all_copied() -> None:
         ("testdata/facebook/apidata/comments/comments_p1.json", {("facebook", "comment"): 6, ("facebook", "reply"): 4}),
         ("testdata/facebook/apidata/conversations/cvses_info.json", {("facebook", "conversation"): 2}),
         ("testdata/facebook/apidata/videos/videos_p1.json", {("facebook", "post"): 3}),
-        ("testdata/instagram/apidata/medias/medias_fields.json", {("instagram", "post"): 2}),
-        ("_old_82ba0424_parent/testdata/instagram/apidata/comments/comment_default_p2.json",
-         {("instagram", "comment"): 4, ("instagram", "reply"): 5}),
         ("testdata/facebook/models/page.json", {}),
         ("testdata/instagram/apidata/medias/insights.json", {}),
         ("testdata/instagram/apidata/medias/product_tags.json", {}),
@@ -354,71 +354,19 @@ def test_videos_are_posts_with_their_description() -> None:
     assert [(a["type"], a["title"]) for a in video["attachments"]] == [("video", "iCook Success Story")]
 
 
-def test_instagram_objects_become_instagram_observations() -> None:
-    path = SDK / "_old_82ba0424_parent/testdata/instagram/apidata/comments/comment_default_p2.json"
-    found = by_id(observations(path, f"{GRAPH}/17955956875141196/comments", "17841406338772941"))
-    media_key = "instagram:17841406338772941:17955956875141196"
-    top = found["17984127178281340"]
-    assert (top["platform"], top["kind"], top["parent_key"], top["thread_key"]) == (
-        "instagram",
-        "comment",
-        media_key,
-        media_key,
-    )
-    assert (top["author_id"], top["author_name"], top["text"]) == (None, "yjmjump", "今天中午是吃的面吗")
-    reply = found["18107567341036926"]
-    assert (reply["kind"], reply["parent_key"], reply["thread_key"]) == ("reply", top["item_key"], media_key)
-    assert reply["from_account"] and reply["author_id"] == "17841406338772941"
-    assert json.loads(top["source_json"])["replies"] == {}
-    [carousel] = observations(PEER / "restfb__restfb/instagram/media-carousel.json")
-    assert (carousel["platform"], carousel["kind"], carousel["text"]) == (
-        "instagram",
-        "post",
-        "Great carousel",
-    )
-    assert [(a["type"], a["source_url"]) for a in carousel["attachments"]] == [
-        ("photo", "<media url 1>"),
-        ("photo", "<media url 2>"),
-    ]
-    assert carousel["created_at"] == at("2018-02-22 10:40:45")
+@pytest.mark.parametrize(
+    "path", [*INSTAGRAM_SAMPLES[:3], PEER / "restfb__restfb/instagram/wh-comments.json"], ids=lambda p: p.name
+)
+def test_instagram_bodies_are_left_to_the_instagram_connector(path: Path) -> None:
+    body = load(path)
+    with pytest.raises(ParseError, match="--platform instagram"):
+        list(parse(None, body, None))
 
 
-def test_instagram_media_page_with_nested_comments_and_replies() -> None:
-    reply = {
-        "id": "r1",
-        "text": "Tack!",
-        "timestamp": "2024-06-01T12:00:00+0000",
-        "from": {"id": "900", "username": "kommunen"},
-    }
-    comment = {
-        "id": "c1",
-        "text": "Fint!",
-        "timestamp": "2024-06-01T11:00:00+0000",
-        "from": {"id": "a1", "username": "anna"},
-        "replies": {"data": [reply]},
-    }
-    media = {
-        "id": "m1",
-        "caption": "Sommar",
-        "media_type": "IMAGE",
-        "media_url": "https://cdn/1.jpg",
-        "timestamp": "2024-06-01T10:00:00+0000",
-        "username": "kommunen",
-        "comments": {"data": [comment]},
-    }
-    found = by_id(list(parse(f"{GRAPH}/900/media?fields=x", {"data": [media]}, None)))
-    assert (found["m1"]["item_key"], found["m1"]["from_account"]) == ("instagram:900:m1", True)
-    assert json.loads(found["m1"]["source_json"])["comments"] == {}
-    assert (found["c1"]["kind"], found["c1"]["parent_key"], found["c1"]["from_account"]) == (
-        "comment",
-        "instagram:900:m1",
-        False,
-    )
-    assert (found["r1"]["kind"], found["r1"]["parent_key"], found["r1"]["thread_key"]) == (
-        "reply",
-        "instagram:900:c1",
-        "instagram:900:m1",
-    )
+def test_an_instagram_request_url_is_refused() -> None:
+    body = {"data": [{"id": "t_1", "updated_time": "2024-01-01T00:00:00+0000"}]}
+    with pytest.raises(ParseError, match="instagram connector"):
+        list(parse(f"{GRAPH}/111/conversations?platform=instagram", body, "111"))
 
 
 def test_photos_edge_objects_are_posts() -> None:
@@ -442,12 +390,6 @@ def test_photos_edge_objects_are_posts() -> None:
     assert [(a["type"], a["source_url"]) for a in post["attachments"]] == [
         ("photo", "https://scontent/big.jpg")
     ]
-
-
-def test_instagram_hidden_comment() -> None:
-    body = {"data": [{"id": "1", "text": "spam", "timestamp": "2024-01-01T00:00:00+0000", "hidden": True}]}
-    [hidden] = parse(f"{GRAPH}/55/comments", body, "9")
-    assert (hidden["platform"], hidden["visibility"], hidden["state"]) == ("instagram", "hidden", "hidden")
 
 
 def test_error_envelope_raises_with_graph_code() -> None:
@@ -652,6 +594,9 @@ def test_command_prints_json_lines_and_exit_codes(tmp_path: Path) -> None:
     assert failed.exit_code == 1
     assert str(broken) in failed.stderr
     assert [json.loads(line)["native_id"] for line in failed.stdout.splitlines()] == ["1_1"]
-    unsupported = runner.invoke(cli(), ["--platform", "x", str(good)])
+    unsupported = runner.invoke(cli(), ["--platform", "tiktok", str(good)])
     assert unsupported.exit_code == 2
-    assert "platform x is not supported yet; supported: facebook" in unsupported.stderr
+    assert (
+        "platform tiktok is not supported yet; supported: facebook, instagram, linkedin, x, youtube"
+        in unsupported.stderr
+    )

@@ -92,3 +92,13 @@ def test_a_deleted_post_takes_its_comments_but_old_posts_outside_the_window_are_
     rows = tombstones(latest, set(), context("b"))
     assert sorted(r["native_id"] for r in rows) == ["1_1", "1_10"]
     assert tombstones({**latest, **{r["item_key"]: r for r in rows}}, set(), context("c")) == []
+
+
+def test_a_root_or_thread_the_platform_would_not_tell_about_keeps_its_comments() -> None:
+    latest = first_run(observation("1_1", kind="post"), observation("1_10"), observation("1_11"))
+    post, comment = item_key("facebook", "1", "1_1"), item_key("facebook", "1", "1_10")
+    # the post's lookup failed (or its comments could not be listed): nothing in it is judged
+    assert tombstones(latest, set(), context(), unsure={post}) == []
+    # the post was listed but one comment is listed without its content: only the other goes
+    gone = tombstones(latest, {post}, context(), unsure={comment})
+    assert [row["native_id"] for row in gone] == ["1_11"]

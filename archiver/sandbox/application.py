@@ -214,6 +214,7 @@ class SandboxApp:
                 version,
                 to_unix(self.clock.now()),
                 frozenset(faults.unlisted_ids),
+                readable_messages=faults.instagram_readable_messages,
             )
             response = Response(
                 200, _graph_headers(lifetime) + extra, graph_json(self.graph.handle(request, account))

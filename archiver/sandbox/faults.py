@@ -32,6 +32,25 @@ class FaultSet:
     """Graph requests within the usage window that read as 100 percent in the usage headers."""
     usage_window_seconds: float = 60.0
     """Length of the sliding window (real time) the usage headers are computed over."""
+    instagram_readable_messages: int = 20
+    """How many of the newest messages of an Instagram conversation the platform serves details
+    for (Instagram: 20); lower it to meet the limit in a small world."""
+    linkedin_daily_limit: int = 0
+    """LinkedIn: requests per member and UTC day (sandbox clock) before every further request
+    answers 429 without rate-limit headers until midnight UTC (0: no limit)."""
+    linkedin_retired_before: str = ""
+    """LinkedIn: versions (``YYYYMM``) older than this answer 426; empty: older than 12 months
+    before the sandbox clock's month."""
+    youtube_daily_quota: int = 10_000
+    """YouTube: quota units per Pacific day (sandbox clock) before every further request answers
+    403 ``quotaExceeded`` until midnight Pacific (each list request costs 1 unit)."""
+    youtube_comments_disabled: tuple[str, ...] = ()
+    """YouTube: video ids (or world post ids) whose comment threads answer 403 ``commentsDisabled``."""
+    x_rate_limit: int = 0
+    """X: requests per user, endpoint and window before 429 until the window resets (0: X's own
+    per-endpoint limits, e.g. 900 for timelines, 300 for mentions, search and DM events)."""
+    x_rate_window_seconds: float = 900.0
+    """X: length of the rate-limit window in real seconds (X: 15 minutes)."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> FaultSet:
@@ -42,7 +61,7 @@ class FaultSet:
         if unknown:
             raise ValueError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         values: dict[str, Any] = {}
-        for name in ("throttle_every", "server_error_every", "usage_capacity"):
+        for name in ("throttle_every", "server_error_every", "usage_capacity", "instagram_readable_messages"):
             if name in data:
                 values[name] = _non_negative_int(name, data[name])
         if "usage_window_seconds" in data:
@@ -54,6 +73,24 @@ class FaultSet:
         for name in ("expired_tokens", "unlisted_ids"):
             if name in data:
                 values[name] = _strings(name, data[name])
+        if "linkedin_daily_limit" in data:
+            values["linkedin_daily_limit"] = _non_negative_int(
+                "linkedin_daily_limit", data["linkedin_daily_limit"]
+            )
+        if "linkedin_retired_before" in data:
+            values["linkedin_retired_before"] = _yyyymm(
+                "linkedin_retired_before", data["linkedin_retired_before"]
+            )
+        if "youtube_daily_quota" in data:
+            values["youtube_daily_quota"] = _non_negative_int("youtube_daily_quota", data["youtube_daily_quota"])
+        if "youtube_comments_disabled" in data:
+            values["youtube_comments_disabled"] = _strings(
+                "youtube_comments_disabled", data["youtube_comments_disabled"]
+            )
+        if "x_rate_limit" in data:
+            values["x_rate_limit"] = _non_negative_int("x_rate_limit", data["x_rate_limit"])
+        if "x_rate_window_seconds" in data:
+            values["x_rate_window_seconds"] = float(data["x_rate_window_seconds"])
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +98,7 @@ class FaultSet:
         data = asdict(self)
         data["expired_tokens"] = list(self.expired_tokens)
         data["unlisted_ids"] = list(self.unlisted_ids)
+        data["youtube_comments_disabled"] = list(self.youtube_comments_disabled)
         return data
 
 
@@ -74,3 +112,9 @@ def _strings(name: str, value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError(f"{name} must be a list of strings")
     return tuple(value)
+
+
+def _yyyymm(name: str, value: object) -> str:
+    if not isinstance(value, str) or (value and not (len(value) == 6 and value.isdigit())):
+        raise ValueError(f"{name} must be a version YYYYMM (e.g. 202510) or empty, not {value!r}")
+    return value

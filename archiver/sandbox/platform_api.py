@@ -70,21 +70,15 @@ PLATFORM_APIS: dict[str, str] = {
     "youtube": "archiver.sandbox.youtube:YouTubeApi",
     "linkedin": "archiver.sandbox.linkedin:LinkedInApi",
 }
-"""Platform -> ``module:factory`` of its wire format; each module is imported on first use."""
+"""Platform -> ``module:factory`` of its wire format; imported when a sandbox starts."""
 
 
 def load_platform_apis(world: World, signer: MediaSigner) -> list[PlatformApi]:
-    """Return the APIs of the platforms whose module exists, longest prefix first."""
+    """Return every platform's API over ``world``, longest prefix first."""
     apis: list[PlatformApi] = []
     for target in PLATFORM_APIS.values():
         module_name, _, factory_name = target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        factory: PlatformFactory = getattr(module, factory_name)
+        factory: PlatformFactory = getattr(importlib.import_module(module_name), factory_name)
         apis.append(factory(world, signer))
     return sorted(apis, key=lambda api: len(api.prefix), reverse=True)
 

@@ -8,6 +8,12 @@ variables) make the filer and volume HTTP ports refuse unsigned reads and writes
 still enforced only by the S3 gateway: the master's admin HTTP endpoints (``/col/delete``) and
 the gRPC ports stay open to local processes, so the embedded stack protects against mistakes of
 S3 clients, not against a hostile process on the same machine.
+
+The S3 audit log is on: ``-s3.auditLogConfig`` sends one record per S3 request (reads
+included, with the requester's identity) to the loopback receiver of
+:mod:`archiver.stack.audit_log`, which appends them to ``logs/s3-audit.jsonl``
+(:func:`audit_log_path`). SeaweedFS can only send the log to a Fluentd forward endpoint, so the
+receiver is started just before SeaweedFS and exits when SeaweedFS does.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
+import sys
 import sysconfig
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +38,8 @@ from archiver.stack.processes import (
     free_ports,
     port_is_free,
     start_healthy,
+    stop_pid,
+    stop_pid_file,
 )
 from archiver.stack.state import Credential, StackKeys, StackPaths, WeedPorts, dump_json, write_private
 
@@ -39,6 +49,9 @@ if TYPE_CHECKING:
 DEFAULT_BUCKET = "social-archive"
 DEFAULT_REGION = "us-east-1"
 WEED_NAME = "seaweedfs"
+AUDIT_NAME = "s3-audit"
+"""Name of the audit log receiver process (PID file, its own log)."""
+AUDIT_MODULE = "archiver.stack.audit_log"
 LOCK_READ_ACTIONS = ("GetObjectRetention", "GetObjectLegalHold", "GetBucketObjectLockConfiguration")
 """Object Lock read actions; SeaweedFS checks them apart from ``Read``, so the identities get them too."""
 UNIX_SOCKET_PATH_MAX = 100
@@ -61,11 +74,15 @@ def weed_binary() -> str:
 
 
 def identity_actions(identity: str, bucket: str) -> list[str]:
-    """Return the SeaweedFS actions granted to ``identity`` on ``bucket``."""
+    """Return the SeaweedFS actions granted to ``identity`` on ``bucket``.
+
+    The archiver's write grant is on the bucket's objects (``Write:BUCKET/*``), not the bucket:
+    a bucket-wide ``Write`` also lets it set a lifecycle rule that expires versions.
+    """
     reads = [f"Read:{bucket}", f"List:{bucket}", *(f"{action}:{bucket}" for action in LOCK_READ_ACTIONS)]
     grants = {
         "admin": ["Admin"],
-        "archiver": [*reads, f"Write:{bucket}", f"Tagging:{bucket}"],
+        "archiver": [*reads, f"Write:{bucket}/*", f"Tagging:{bucket}"],
         "registrar": [*reads, f"Write:{bucket}/releases/*"],
         "auditor": reads,
     }
@@ -147,6 +164,7 @@ def weed_command(binary: str, paths: StackPaths, ports: WeedPorts) -> list[str]:
         "-master.telemetry=false",
         "-volume.preStopSeconds=0",
         f"-s3.config={paths.s3_config}",
+        f"-s3.auditLogConfig={audit_config_path(paths)}",
         "-s3.autoCreateBucket=false",
         "-s3.allowDeleteBucketNotEmpty=false",
         *local_socket_flags(paths),
@@ -176,21 +194,69 @@ def weed_healthy(ports: WeedPorts, timeout: float = 1.0) -> bool:
         return False
 
 
+def audit_config_path(paths: StackPaths) -> Path:
+    """Return the path of the ``-s3.auditLogConfig`` file (where SeaweedFS sends its audit records)."""
+    return paths.run_dir / "s3-audit.json"
+
+
+def audit_log_path(paths: StackPaths) -> Path:
+    """Return the S3 audit log of the stack: one JSON object per S3 request (``requester``,
+    ``operation``, ``bucket``, ``key``, ``status``, ``error_code``, ``remote_ip``, ``time``)."""
+    return paths.root / "logs" / "s3-audit.jsonl"
+
+
+def _port_accepts(port: int) -> bool:
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _audit_marker(paths: StackPaths) -> str:
+    return f"--watch-pid-file {paths.pid_file(WEED_NAME)}"
+
+
+def start_audit_receiver(paths: StackPaths) -> int:
+    """Start the audit log receiver on a free loopback port, write the config SeaweedFS reads to
+    reach it, and return its PID; it exits by itself when this stack's SeaweedFS is gone."""
+    # imported here: the receiver runs as ``python -m archiver.stack.audit_log``, which imports this package first
+    from archiver.stack.audit_log import audit_log_config
+
+    stop_pid_file(paths.pid_file(AUDIT_NAME), _audit_marker(paths))
+    (port,) = free_ports(1)
+    audit_config_path(paths).write_text(dump_json(audit_log_config(port)), encoding="utf-8")
+    argv = [sys.executable, "-m", AUDIT_MODULE, "--port", str(port), "--out", str(audit_log_path(paths))]
+    return start_healthy(
+        [*argv, *_audit_marker(paths).split(" ", 1)],
+        lambda: _port_accepts(port),
+        what="The S3 audit log receiver",
+        log_path=paths.log_file(AUDIT_NAME),
+        pid_file=paths.pid_file(AUDIT_NAME),
+    )
+
+
 def start_weed(paths: StackPaths, ports: WeedPorts, keys: StackKeys, bucket: str) -> int:
-    """Start ``weed mini`` for this stack, wait until it is healthy and return its PID."""
+    """Start the audit log receiver and ``weed mini`` for this stack, wait until both are healthy
+    and return SeaweedFS's PID."""
     write_private(paths.s3_config, dump_json(identities_config(keys, bucket)))
     # weed mini saves the flags it ran with to mini.options and reloads them on the next start
     # unless flags are given; remove it so the command line below is the whole truth.
     (paths.data_dir / "mini.options").unlink(missing_ok=True)
-    return start_healthy(
-        weed_command(weed_binary(), paths, ports),
-        lambda: weed_healthy(ports),
-        what="SeaweedFS (weed mini)",
-        log_path=paths.log_file(WEED_NAME),
-        pid_file=paths.pid_file(WEED_NAME),
-        env=weed_environment(keys),
-        cwd=paths.data_dir,
-    )
+    receiver = start_audit_receiver(paths)
+    try:
+        return start_healthy(
+            weed_command(weed_binary(), paths, ports),
+            lambda: weed_healthy(ports),
+            what="SeaweedFS (weed mini)",
+            log_path=paths.log_file(WEED_NAME),
+            pid_file=paths.pid_file(WEED_NAME),
+            env=weed_environment(keys),
+            cwd=paths.data_dir,
+        )
+    except BaseException:
+        stop_pid(receiver)
+        raise
 
 
 def s3_client(endpoint_url: str, credential: Credential, region: str = DEFAULT_REGION) -> S3Client:

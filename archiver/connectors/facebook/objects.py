@@ -1,11 +1,16 @@
-"""Graph API objects as items: posts, comments, conversations, messages and Instagram media.
+"""Graph API objects as items: Facebook posts, comments, Messenger conversations and messages.
 
 ``walk`` takes one object and what is known about where it came from (the edge that listed it,
 the item that contains it) and adds the observations of the object and of the items nested in
 it (a post's comments, a comment's replies, a conversation's messages, a media's comments) to
 the context's ``out`` list: appending to one list is much cheaper than passing every item up a
 chain of nested generators. Objects that are not items (a Page, a user, insights) add nothing,
-but their item edges (``posts``, ``conversations``, ``media``…) are walked.
+but their item edges (``posts``, ``conversations``…) are walked.
+
+Instagram objects read through the same host (media, IG comments, Instagram conversations)
+belong to the instagram connector (:mod:`archiver.connectors.instagram`): met here, they raise
+a ParseError saying so, so that each connector parses only its own platform. The shared pieces
+for direct messages (:func:`conversation_item`, :func:`message_item`) serve both.
 """
 
 from __future__ import annotations
@@ -90,11 +95,10 @@ _VIDEO_MARKERS: Final = frozenset({"length", "embed_html", "live_views", "creati
 _POST_MARKERS: Final = frozenset({"updated_time", "status_type", "type", "privacy", "permalink_url"})
 _POST_CHILD_EDGES: Final = frozenset({"comments"})
 _CONVERSATION_CHILD_EDGES: Final = frozenset({"messages"})
-_IG_MEDIA_CHILD_EDGES: Final = frozenset({"comments"})
-_IG_COMMENT_CHILD_EDGES: Final = frozenset({"replies"})
 _NO_CHILD_EDGES: Final = frozenset[str]()
 _MENTION_FIELDS: Final = ("mentioned_media", "mentioned_comment")
-"""Fields of an Instagram user object holding a media or comment that mentions the account."""
+"""Fields of an Instagram user object holding a media or comment that mentions the account
+(an Instagram body: refused here)."""
 
 
 def classify(obj: dict[str, Any], edge: str | None, instagram: bool = False) -> str | None:
@@ -152,11 +156,9 @@ def walk(
     elif kind == CONVERSATION:
         conversation(ctx, obj, _dm_platform(obj, platform))
     elif kind == MESSAGE:
-        message(ctx, obj, parent, _dm_platform(obj, platform))
-    elif kind == IG_MEDIA:
-        ig_media(ctx, obj, own=edge in OWN_IG_MEDIA_EDGES)
-    elif kind == IG_COMMENT:
-        ig_comment(ctx, obj, parent)
+        message_item(ctx, obj, parent, _dm_platform(obj, platform))
+    elif kind in (IG_MEDIA, IG_COMMENT):
+        raise instagram_object(obj)
     else:
         container(ctx, obj, platform)
 
@@ -188,7 +190,7 @@ def container(ctx: Context, obj: dict[str, Any], platform: str) -> None:
     for name in _MENTION_FIELDS:
         mentioned = obj.get(name)
         if isinstance(mentioned, dict):
-            walk(ctx, mentioned, None, None, INSTAGRAM)
+            raise instagram_object(mentioned)
     ident = str_id(obj.get("id"))
     if ident is None:
         return
@@ -196,8 +198,7 @@ def container(ctx: Context, obj: dict[str, Any], platform: str) -> None:
         anchor = object_anchor(ctx, ident, edge_data(obj["comments"]))
         walk_edge(ctx, obj["comments"], "comments", anchor, platform)
     if "replies" in obj:
-        anchor = ctx.anchor(INSTAGRAM, ident, COMMENT)
-        walk_edge(ctx, obj["replies"], "replies", anchor, INSTAGRAM)
+        raise instagram_object(obj)
     if "messages" in obj:
         anchor = ctx.anchor(_dm_platform(obj, platform), ident, CONVERSATION)
         walk_edge(ctx, obj["messages"], "messages", anchor, platform)
@@ -253,15 +254,26 @@ def _video_shaped(obj: dict[str, Any], edge: str | None) -> bool:
 
 
 def _dm_platform(obj: dict[str, Any], platform: str) -> str:
-    if platform == INSTAGRAM:
-        return INSTAGRAM
+    """Return ``facebook`` for a Messenger object; raise for an Instagram one (its own connector)."""
     person = obj.get("from")
-    if isinstance(person, dict) and "username" in person:
-        return INSTAGRAM
     people = edge_data(obj.get("participants"))
-    if people and isinstance(people[0], dict) and "username" in people[0]:
-        return INSTAGRAM
+    if (
+        platform == INSTAGRAM
+        or (isinstance(person, dict) and "username" in person)
+        or (people and isinstance(people[0], dict) and "username" in people[0])
+    ):
+        raise instagram_object(obj)
     return FACEBOOK
+
+
+def instagram_object(obj: dict[str, Any]) -> ParseError:
+    """Return the error for an Instagram object met in a Facebook body."""
+    return ParseError(
+        f"object {str(obj.get('id'))!r} is an Instagram object (media, comment or direct message), "
+        "not a Facebook one; normalise Instagram bodies with the instagram connector "
+        "(`archiver normalise --platform instagram`).",
+        object_id=str(obj.get("id")),
+    )
 
 
 def _visibility(hidden: Any) -> tuple[str, str]:
@@ -404,9 +416,18 @@ def _comment_place(
 
 def conversation(ctx: Context, obj: dict[str, Any], platform: str) -> None:
     """Add a direct-message conversation (the thread root, no text) and its messages; return None."""
-    native = str_id(obj.get("id"))
+    native = conversation_item(ctx, obj, platform)
     if native is None:
         return
+    anchor = ctx.anchor(platform, native, CONVERSATION)
+    walk_edge(ctx, obj.get("messages"), "messages", anchor, platform)
+
+
+def conversation_item(ctx: Context, obj: dict[str, Any], platform: str) -> str | None:
+    """Add the conversation itself (no text; the counterpart as author); return its id or None."""
+    native = str_id(obj.get("id"))
+    if native is None:
+        return None
     people = edge_data(obj.get("participants")) or edge_data(obj.get("senders"))
     ctx.out.append(observation(
         ctx, platform, CONVERSATION, native,
@@ -414,8 +435,7 @@ def conversation(ctx: Context, obj: dict[str, Any], platform: str) -> None:
         attachments=[], permalink=absolute_link(obj.get("link")), created_at=None, edited_at=None,
         visibility=PRIVATE, state=PRESENT, source=strip_edges(obj, _CONVERSATION_CHILD_EDGES),
     ))  # fmt: skip
-    anchor = ctx.anchor(platform, native, CONVERSATION)
-    walk_edge(ctx, obj.get("messages"), "messages", anchor, platform)
+    return native
 
 
 def _counterpart(ctx: Context, people: list[Any]) -> tuple[str | None, str | None]:
@@ -427,15 +447,17 @@ def _counterpart(ctx: Context, people: list[Any]) -> tuple[str | None, str | Non
     return (None, None)
 
 
-def message(ctx: Context, obj: dict[str, Any], conversation_item: Anchor | None, platform: str) -> None:
+def message_item(
+    ctx: Context, obj: dict[str, Any], conversation_anchor: Anchor | None, platform: str
+) -> None:
     """Add one direct message of a conversation; return None."""
     native = str_id(obj.get("id"))
     if native is None:
         return
     author = author_of(obj.get("from"))
     thread_key: str | None
-    if conversation_item is not None:
-        thread_key = conversation_item.key
+    if conversation_anchor is not None:
+        thread_key = conversation_anchor.key
     else:
         thread_key = dm_thread_key(ctx, platform, author[0], _first_recipient(obj))
     deleted = obj.get("is_deleted") is True
@@ -469,64 +491,3 @@ def dm_thread_key(ctx: Context, platform: str, sender: str | None, recipient: st
         return None
     other = recipient if sender == ctx.account else sender
     return ctx.key(platform, f"dm_{other}") if other else None
-
-
-def ig_media(ctx: Context, obj: dict[str, Any], *, own: bool) -> None:
-    """Add an Instagram media (post, reel, story) and its comments; return None."""
-    native = str_id(obj.get("id"))
-    if native is None:
-        return
-    owner = obj.get("owner")
-    author_id = str_id(owner.get("id")) if isinstance(owner, dict) else None
-    if author_id is None and own and ctx.account_known:
-        author_id = ctx.account
-    ctx.out.append(observation(
-        ctx, INSTAGRAM, POST, native,
-        parent_key=None, thread_key=None, author=(author_id, obj.get("username")),
-        text=obj.get("caption"), attachments=att.ig_media_attachments(obj),
-        permalink=obj.get("permalink"), created_at=parse_time(obj.get("timestamp"), "timestamp"),
-        edited_at=None, visibility=PUBLIC, state=PRESENT, source=strip_edges(obj, _IG_MEDIA_CHILD_EDGES),
-    ))  # fmt: skip
-    anchor = ctx.anchor(INSTAGRAM, native, POST)
-    walk_edge(ctx, obj.get("comments"), "comments", anchor, INSTAGRAM)
-
-
-def ig_comment(ctx: Context, obj: dict[str, Any], container_item: Anchor | None) -> None:
-    """Add an Instagram comment or reply and the replies nested in it; return None."""
-    native = str_id(obj.get("id"))
-    if native is None:
-        return
-    kind, parent_key, thread_key = _ig_comment_place(ctx, obj, native, container_item)
-    person = obj.get("from") or obj.get("user")
-    author_id, author_name = author_of(person)
-    if author_name is None:
-        author_name = obj.get("username")
-    visibility, state = _visibility(obj.get("hidden"))
-    ctx.out.append(observation(
-        ctx, INSTAGRAM, kind, native,
-        parent_key=parent_key, thread_key=thread_key, author=(author_id, author_name),
-        text=obj.get("text"), attachments=[], permalink=None,
-        created_at=parse_time(obj.get("timestamp"), "timestamp"), edited_at=None,
-        visibility=visibility, state=state, source=strip_edges(obj, _IG_COMMENT_CHILD_EDGES),
-    ))  # fmt: skip
-    anchor = Anchor(ctx.key(INSTAGRAM, native), native, kind, thread_key)
-    walk_edge(ctx, obj.get("replies"), "replies", anchor, INSTAGRAM)
-
-
-def _ig_comment_place(
-    ctx: Context, obj: dict[str, Any], native: str, container_item: Anchor | None
-) -> tuple[str, str | None, str]:
-    """Return (kind, parent_key, thread_key) of an Instagram comment."""
-    media = obj.get("media")
-    media_id = str_id(media.get("id")) if isinstance(media, dict) else None
-    media_key = ctx.key(INSTAGRAM, media_id) if media_id else None
-    if container_item is not None:
-        kind = COMMENT if container_item.kind == POST else REPLY
-        return kind, container_item.key, media_key or container_item.thread_key
-    parent_id = str_id(obj.get("parent_id"))
-    if parent_id is not None:
-        parent_key = ctx.key(INSTAGRAM, parent_id)
-        return REPLY, parent_key, media_key or parent_key
-    if media_key is not None:
-        return COMMENT, media_key, media_key
-    return COMMENT, None, ctx.key(INSTAGRAM, native)

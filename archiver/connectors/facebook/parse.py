@@ -8,8 +8,9 @@ API versions (v2.x to v10), other requests and webhooks give:
 * posts with nested ``comments`` (``filter(stream)`` flattened with ``parent{id}``, or top
   level with replies nested) and ``attachments``; comments with ``attachment``; conversations
   with ``messages``; messages with attachments, sticker and shares; videos and photos (as posts);
-* Instagram objects read through the same host (media, comments, replies), which become
-  observations with platform ``instagram`` so nothing shown is dropped;
+* Instagram objects read through the same host (media, comments, replies, Instagram
+  conversations) are not Facebook's: they raise a ParseError naming the instagram connector
+  (:mod:`archiver.connectors.instagram`), which parses them;
 * webhook deliveries (see :mod:`archiver.connectors.facebook.webhooks`);
 * Graph batch responses (a list of ``{"code", "body"}``).
 
@@ -40,14 +41,15 @@ from archiver.connectors.facebook.common import (
     str_id,
 )
 from archiver.connectors.facebook.objects import (
-    COMMENT,
     COMMENT_EDGES,
     CONTAINER_EDGES,
     CONVERSATION,
+    IG_COMMENT,
     MESSAGE_EDGES,
     POST,
     SKIP_EDGES,
     classify,
+    instagram_object,
     object_anchor,
     walk,
     walk_list,
@@ -104,7 +106,8 @@ def parse(url: str | None, body: Any, account_id: str | None) -> Iterator[Observ
 
 def _collect(url: str | None, body: Any, account_id: str | None, out: list[Observation]) -> None:
     if isinstance(body, list):
-        _batch(body, account_id, out)
+        for inner in batch_bodies(body):
+            _collect(None, inner, account_id, out)
         return
     if not isinstance(body, dict):
         raise ParseError(
@@ -117,6 +120,11 @@ def _collect(url: str | None, body: Any, account_id: str | None, out: list[Obser
         parse_delivery(body, account_id, out)
         return
     request = Request.from_url(url)
+    if request.platform == INSTAGRAM:
+        raise ParseError(
+            f"{url} is an Instagram request (platform=instagram or graph.instagram.com); normalise "
+            "Instagram bodies with the instagram connector (`archiver normalise --platform instagram`)."
+        )
     ctx = Context(account_id or infer_account(request, body), out)
     _response(ctx, request, body)
 
@@ -131,14 +139,14 @@ def _response(ctx: Context, request: Request, body: dict[str, Any]) -> None:
         walk_list(ctx, data, request.edge, parent, request.platform)
     elif "data" in body:
         return
-    elif _is_ids_map(body):
+    elif is_ids_map(body):
         for ident, value in body.items():
             _response(ctx, request._replace(object_id=ident), value)
     else:
         walk(ctx, body, None, None, request.platform)
 
 
-def _is_ids_map(body: dict[str, Any]) -> bool:
+def is_ids_map(body: dict[str, Any]) -> bool:
     """Return True for the ``?ids=a,b`` form: every value an object keyed by its own id."""
     if not body or "id" in body:
         return False
@@ -162,16 +170,15 @@ def _request_parent(ctx: Context, request: Request, data: list[Any]) -> Anchor |
         return ctx.anchor(request.platform, object_id, CONVERSATION)
     if edge not in COMMENT_EDGES:
         return None
-    if edge == "replies":
-        return ctx.anchor(INSTAGRAM, object_id, COMMENT)
     first = data[0] if data and isinstance(data[0], dict) else {}
-    if request.platform == INSTAGRAM or classify(first, edge) == "ig_comment":
-        return ctx.anchor(INSTAGRAM, object_id, POST)
+    if edge == "replies" or classify(first, edge) == IG_COMMENT:
+        raise instagram_object(first or {"id": object_id})
     return object_anchor(ctx, object_id, data)
 
 
-def _batch(body: list[Any], account_id: str | None, out: list[Observation]) -> None:
-    """Add the items of a Graph batch response: a list of ``{"code", "headers", "body"}``."""
+def batch_bodies(body: list[Any]) -> list[Any]:
+    """Return the decoded bodies of a Graph batch response (a list of ``{"code", "headers", "body"}``)."""
+    bodies: list[Any] = []
     for part in body:
         if part is None:
             continue
@@ -188,7 +195,8 @@ def _batch(body: list[Any], account_id: str | None, out: list[Observation]) -> N
                 f"a Graph batch entry's body is not JSON ({error.msg} at line {error.lineno} "
                 f"column {error.colno}); the body is kept in quarantine: check the batch request."
             ) from None
-        _collect(None, decoded, account_id, out)
+        bodies.append(decoded)
+    return bodies
 
 
 def graph_error(error: Any) -> ParseError:
@@ -238,7 +246,7 @@ def _sample(body: dict[str, Any]) -> list[Any]:
     data = body.get("data")
     if isinstance(data, list):
         return data[:_ACCOUNT_SAMPLE]
-    if _is_ids_map(body):
+    if is_ids_map(body):
         sample: list[Any] = []
         for value in list(body.values())[:_ACCOUNT_SAMPLE]:
             sample.extend(_sample(value) if "data" in value else [value])

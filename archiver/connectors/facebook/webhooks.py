@@ -1,6 +1,8 @@
-"""Webhook deliveries for Pages and Instagram accounts, as observations.
+"""Webhook deliveries for Pages (and Messenger), as observations.
 
-A delivery is ``{"object": "page"|"instagram", "entry": [{"id", "time", "changes"|"messaging"}]}``.
+A delivery is ``{"object": "page", "entry": [{"id", "time", "changes"|"messaging"}]}``; an
+``instagram`` delivery belongs to the instagram connector (a ParseError here says so), which
+uses :func:`messaging_event` for its messages.
 Page ``feed`` and ``mention`` changes carry posts and comments (added, edited, hidden, unhidden,
 removed); ``messaging`` and ``standby`` events carry messages, their edits and their deletion.
 A removal is a tombstone: state ``deleted_at_source``, no text, no attachments, no creation time
@@ -19,7 +21,6 @@ from archiver.connectors.facebook.common import (
     DELETED,
     FACEBOOK,
     HIDDEN,
-    INSTAGRAM,
     PRESENT,
     PRIVATE,
     PUBLIC,
@@ -38,7 +39,6 @@ _REMOVE_VERBS: Final = frozenset({"remove", "delete"})
 _EDIT_VERBS: Final = frozenset({"edited", "edit", "update"})
 _ITEM_VERBS: Final = _REMOVE_VERBS | _EDIT_VERBS | {"add", "hide", "unhide"}
 _PAGE_FIELDS: Final = frozenset({"feed", "mention"})
-_IG_COMMENT_FIELDS: Final = frozenset({"comments", "live_comments"})
 _MESSAGING_LISTS: Final = ("messaging", "standby")
 
 
@@ -50,9 +50,13 @@ def is_delivery(body: dict[str, Any]) -> bool:
 def parse_delivery(body: dict[str, Any], account_id: str | None, out: list[Observation]) -> None:
     """Add the observations in one webhook delivery to ``out``; return None."""
     subject = body.get("object")
-    if subject not in ("page", "instagram"):
+    if subject == "instagram":
+        raise ParseError(
+            "this is an Instagram webhook delivery (object 'instagram'); normalise it with the "
+            "instagram connector (`archiver normalise --platform instagram`)."
+        )
+    if subject != "page":
         return
-    platform = INSTAGRAM if subject == "instagram" else FACEBOOK
     entries = body.get("entry")
     if not isinstance(entries, list):
         raise ParseError(
@@ -66,25 +70,27 @@ def parse_delivery(body: dict[str, Any], account_id: str | None, out: list[Obser
                 "quarantine: check that the delivery was stored whole."
             )
         ctx = Context(account_id or str_id(entry.get("id")) or UNKNOWN_ACCOUNT, out)
-        _entry(ctx, entry, platform)
+        _entry(ctx, entry)
 
 
-def _entry(ctx: Context, entry: dict[str, Any], platform: str) -> None:
+def _entry(ctx: Context, entry: dict[str, Any]) -> None:
     entry_time = parse_time(entry.get("time"), "time")
     changes = entry.get("changes")
     for change in changes if isinstance(changes, list) else []:
         if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
             continue
-        field = change.get("field")
-        if platform == FACEBOOK and field in _PAGE_FIELDS:
+        if change.get("field") in _PAGE_FIELDS:
             _feed_change(ctx, change["value"], entry_time)
-        elif platform == INSTAGRAM and field in _IG_COMMENT_FIELDS:
-            _ig_comment_change(ctx, change["value"], entry_time)
+    messaging_events(ctx, entry, FACEBOOK)
+
+
+def messaging_events(ctx: Context, entry: dict[str, Any], platform: str) -> None:
+    """Add the messages of an entry's ``messaging`` and ``standby`` events; return None."""
     for name in _MESSAGING_LISTS:
         events = entry.get(name)
         for event in events if isinstance(events, list) else []:
             if isinstance(event, dict):
-                _messaging_event(ctx, event, platform)
+                messaging_event(ctx, event, platform)
 
 
 def _feed_change(ctx: Context, value: dict[str, Any], entry_time: datetime | None) -> None:
@@ -133,25 +139,7 @@ def _change_place(
     return REPLY, ctx.key(FACEBOOK, parent_id), post_key
 
 
-def _ig_comment_change(ctx: Context, value: dict[str, Any], entry_time: datetime | None) -> None:
-    """Add the Instagram comment a ``comments``/``live_comments`` change carries."""
-    native = str_id(value.get("id"))
-    if native is None:
-        return
-    media = value.get("media")
-    media_id = str_id(media.get("id")) if isinstance(media, dict) else None
-    media_key = ctx.key(INSTAGRAM, media_id) if media_id else None
-    parent_id = str_id(value.get("parent_id"))
-    parent_key = ctx.key(INSTAGRAM, parent_id) if parent_id else media_key
-    ctx.out.append(observation(
-        ctx, INSTAGRAM, REPLY if parent_id else COMMENT, native,
-        parent_key=parent_key, thread_key=media_key or parent_key, author=author_of(value.get("from")),
-        text=value.get("text"), attachments=[], permalink=None, created_at=entry_time,
-        edited_at=None, visibility=PUBLIC, state=PRESENT, source=value,
-    ))  # fmt: skip
-
-
-def _messaging_event(ctx: Context, event: dict[str, Any], platform: str) -> None:
+def messaging_event(ctx: Context, event: dict[str, Any], platform: str) -> None:
     """Add the message (or message edit, or deletion) of one messaging event."""
     sender = event.get("sender")
     recipient = event.get("recipient")

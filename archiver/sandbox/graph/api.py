@@ -77,6 +77,10 @@ class GraphApi:
             raise GraphError(400, 100, "(#100) Unsupported get request.", "GraphMethodException")
         if len(segments) > 2:
             raise GraphError(400, 2500, f"Unknown path components: /{'/'.join(segments[2:])}")
+        if account.platform == "instagram":  # Instagram's node types (archiver.sandbox.instagram)
+            from archiver.sandbox.instagram.api import handle as instagram_handle
+
+            return instagram_handle(ctx, segments)
         node_type, target = self._resolve(ctx, segments[0])
         if len(segments) == 1:
             specs = parse_fields(request.params.get("fields"))

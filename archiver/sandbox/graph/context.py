@@ -31,6 +31,8 @@ class GraphRequest:
     """The sandbox clock, unix seconds: the instant the world is served as of."""
     unlisted: frozenset[str] = frozenset()
     """Ids the listings leave out (the ``unlisted_ids`` fault); lookups by id still work."""
+    readable_messages: int = 20
+    """Newest messages per Instagram conversation served with details (``instagram_readable_messages``)."""
 
 
 @dataclass

@@ -1,0 +1,196 @@
+"""LinkedIn Page capture: the organization's posts, each with its comments and their replies.
+
+``GET /rest/posts?q=author&sortBy=LAST_MODIFIED`` lists the posts, most recently changed first,
+so paging stops once a page reaches posts last changed before the window (a post created in
+the window was changed in it too). Each listed post's comments come from
+``/rest/socialActions/{post urn}/comments``, and replies from the same edge on each comment's
+``commentUrn`` (only where ``commentsSummary`` says there are any). Every run reports the gaps
+LinkedIn imposes: no API for Page direct messages, no names of members, post media by URN only.
+A throttle that outlasts the back-off ends the run with a resumable error and a report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any, Final
+from urllib.parse import quote
+
+from archiver.config import Account, Settings
+from archiver.connectors.base import CaptureWindow
+from archiver.connectors.linkedin.dialect import version_headers
+from archiver.errors import ObjectGoneError, PlatformError, ThrottledError
+from archiver.http import ApiClient, Response
+from archiver.report import CaptureReport
+
+log = logging.getLogger(__name__)
+
+POST_PAGE_SIZE: Final = 50
+COMMENT_PAGE_SIZE: Final = 100
+
+
+def capture(client: ApiClient, account: Account, window: CaptureWindow, settings: Settings) -> list[Response]:
+    """Fetch the posts changed in the window with their comment trees; return every response."""
+    report_platform_gaps(client.report)
+    base = account.base_url(settings)
+    headers = version_headers(settings)
+    with _throttle_reported(client.report, account):
+        listing = list(_post_pages(client, base, account, window, headers))
+        responses = list(listing)
+        media = 0
+        for page in listing:
+            for post in _elements(page.json()):
+                media += _post_media(post)
+                responses.extend(_comment_tree(client, base, str(post.get("id")), headers))
+    if media:
+        client.report.gap(
+            "post_media",
+            "LinkedIn's Posts API names a post's images and videos by URN only; the archive keeps "
+            "the URN (attachment title) and the post's JSON, not the file.",
+            media=media,
+        )
+    return responses
+
+
+def confirm(
+    client: ApiClient, account: Account, roots: list[tuple[str, str]], settings: Settings
+) -> tuple[list[Response], list[str]]:
+    """Look up posts the listing left out; return the answers and the URNs LinkedIn would not
+    answer for. A post that exists comes back with its comments; a 404 (kept in the WARC) is the
+    evidence that it is gone."""
+    base = account.base_url(settings)
+    headers = version_headers(settings)
+    responses: list[Response] = []
+    unknown: list[str] = []
+    with _throttle_reported(client.report, account):
+        for urn, kind in roots:
+            try:
+                if kind == "post":
+                    responses.append(client.get_api(f"{base}/posts/{_enc(urn)}", None, headers))
+                    responses.extend(_comment_tree(client, base, urn, headers))
+                else:
+                    log.warning("%s: no lookup for a LinkedIn %s (%s)", account.name, kind, urn)
+                    unknown.append(urn)
+            except ObjectGoneError:
+                continue
+            except PlatformError as error:
+                log.warning("%s: could not confirm %s %s: %s", account.name, kind, urn, error)
+                unknown.append(urn)
+    return responses, unknown
+
+
+def report_platform_gaps(report: CaptureReport) -> None:
+    """Record what LinkedIn never delivers through its API, in every run's report."""
+    report.gap(
+        "direct_messages",
+        "LinkedIn has no API for a Company Page's messages (Page inbox, InMail): they are not "
+        "archived; keep them by other means (export from the Page's admin view).",
+    )
+    report.gap(
+        "author_names",
+        "LinkedIn's Comments API names members by URN (urn:li:person:...) only; names are not archived.",
+    )
+
+
+class _throttle_reported:
+    """Turns a throttle that outlasted the back-off into a resumable error with a report gap."""
+
+    def __init__(self, report: CaptureReport, account: Account) -> None:
+        self.report = report
+        self.account = account
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        if isinstance(error, ThrottledError):
+            self.report.gap(
+                "rate_limit",
+                "LinkedIn answered 429 (no Retry-After) past every back-off: the app's or member's "
+                "daily limit for an endpoint is used up until midnight UTC. The run stopped; the next "
+                "run captures the day again.",
+            )
+            raise PlatformError(
+                f"{error} The run is sealed as failed with what it received; run the day again after "
+                "midnight UTC (the next scheduled run does).",
+                resumable="yes",
+            ) from None
+
+
+def _post_pages(
+    client: ApiClient, base: str, account: Account, window: CaptureWindow, headers: dict[str, str]
+) -> Iterator[Response]:
+    """Yield the pages of the organization's posts, newest change first, down to the window."""
+    since = window["since"]
+    floor = int(since.timestamp() * 1000) if since is not None else None
+    start = 0
+    while True:
+        params = {
+            "q": "author",
+            "author": f"urn:li:organization:{account.id}",
+            "sortBy": "LAST_MODIFIED",
+            "count": str(POST_PAGE_SIZE),
+            "start": str(start),
+        }
+        page = client.get_api(f"{base}/posts", params, headers)
+        yield page
+        body = page.json()
+        elements = _elements(body)
+        start += len(elements)
+        if not _has_more(body, elements, start):
+            return
+        oldest = elements[-1].get("lastModifiedAt")
+        if floor is not None and isinstance(oldest, int) and oldest < floor:
+            return
+
+
+def _comment_tree(client: ApiClient, base: str, urn: str, headers: dict[str, str]) -> Iterator[Response]:
+    """Yield every page of the comments on ``urn`` and, recursively, of their replies."""
+    start = 0
+    while True:
+        params = {"start": str(start), "count": str(COMMENT_PAGE_SIZE)}
+        page = client.get_api(f"{base}/socialActions/{_enc(urn)}/comments", params, headers)
+        yield page
+        body = page.json()
+        elements = _elements(body)
+        for comment in elements:
+            summary = comment.get("commentsSummary")
+            replies = summary.get("aggregatedTotalComments") if isinstance(summary, dict) else None
+            if replies != 0 and isinstance(comment.get("commentUrn"), str):
+                yield from _comment_tree(client, base, comment["commentUrn"], headers)
+        start += len(elements)
+        if not _has_more(body, elements, start):
+            return
+
+
+def _has_more(body: Any, elements: list[dict[str, Any]], start: int) -> bool:
+    """Return whether a collection has a further page (by ``total``, else a ``next`` link)."""
+    paging = body.get("paging") if isinstance(body, dict) else None
+    if not elements or not isinstance(paging, dict):
+        return False
+    total = paging.get("total")
+    if isinstance(total, int):
+        return start < total
+    links = paging.get("links") or []
+    return any(isinstance(link, dict) and link.get("rel") == "next" for link in links)
+
+
+def _post_media(post: dict[str, Any]) -> int:
+    content = post.get("content")
+    if not isinstance(content, dict):
+        return 0
+    multi = content.get("multiImage")
+    images = multi.get("images") if isinstance(multi, dict) else None
+    return (1 if isinstance(content.get("media"), dict) else 0) + (
+        len(images) if isinstance(images, list) else 0
+    )
+
+
+def _elements(body: Any) -> list[dict[str, Any]]:
+    elements = body.get("elements") if isinstance(body, dict) else None
+    return [obj for obj in elements or [] if isinstance(obj, dict)]
+
+
+def _enc(urn: str) -> str:
+    """Return a URN encoded for a URL path (``urn%3Ali%3Ashare%3A1``)."""
+    return quote(urn, safe="")

@@ -1,0 +1,239 @@
+"""X capture: the account's posts, mentions, the replies in their conversations, and DMs.
+
+One run reads, in order:
+
+1. ``/2/users/:id``: the account itself.
+2. ``/2/users/:id/tweets`` and ``/2/users/:id/mentions`` over the window (``start_time`` /
+   ``end_time``): the account's posts and replies (newest 3,200 only) and what others wrote to
+   it (newest 800 only); reaching a cap is reported as a gap.
+3. The replies in every root's conversation, by search (``conversation_id:A OR ...`` packed
+   into as few queries as the query length allows, every id of each root's edit chain):
+   ``/2/tweets/search/recent`` for roots up to 6 days before the window's end (it covers 7
+   days), ``/2/tweets/search/all`` for older roots and whenever recent search refuses the
+   start time (a catch-up run): a reply missed here would be tombstoned, so there is no
+   partial answer, and an app without full-archive search fails with a message saying so.
+4. ``/2/dm_events``: direct messages of the last 30 days only; a window reaching further back
+   (a full sweep, or a re-check window over 31 days) is reported as a gap.
+
+``confirm`` looks up unlisted posts with ``/2/tweets?ids=`` (100 per request): a deleted post
+answers HTTP 200 with a ``Not Found Error`` for its id, which stays in the WARC as the evidence
+of its tombstone. Every response's billable resources go into the run report as they arrive.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from archiver.config import Account, Settings
+from archiver.connectors.base import CaptureWindow
+from archiver.connectors.x.billing import bill
+from archiver.connectors.x.parse import parse
+from archiver.errors import PlatformError
+from archiver.http import ApiClient, Response
+
+log = logging.getLogger(__name__)
+
+TWEET_FIELDS: Final = (
+    "id,text,created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,attachments,"
+    "entities,public_metrics,edit_history_tweet_ids,edit_controls,note_tweet,lang,reply_settings"
+)
+EXPANSIONS: Final = (
+    "author_id,attachments.media_keys,referenced_tweets.id,in_reply_to_user_id,edit_history_tweet_ids"
+)
+MEDIA_FIELDS: Final = "media_key,type,url,preview_image_url,variants,duration_ms,width,height,alt_text"
+USER_FIELDS: Final = "id,name,username,created_at,profile_image_url"
+DM_FIELDS: Final = (
+    "id,text,event_type,created_at,sender_id,dm_conversation_id,participant_ids,referenced_tweets,attachments"
+)
+DM_EXPANSIONS: Final = "sender_id,participant_ids,attachments.media_keys,referenced_tweets.id"
+TWEET_PARAMS: Final = {
+    "tweet.fields": TWEET_FIELDS,
+    "expansions": EXPANSIONS,
+    "media.fields": MEDIA_FIELDS,
+    "user.fields": USER_FIELDS,
+}
+TIMELINE_CAP: Final = 3200
+MENTIONS_CAP: Final = 800
+RECENT_SEARCH: Final = timedelta(days=6)
+"""Roots created this long before the window's end are searched with recent search (7 days)."""
+DM_HISTORY: Final = timedelta(days=30)
+QUERY_CHARS: Final = {"recent": 512, "all": 1024}
+LOOKUP_BATCH: Final = 100
+
+
+def capture(client: ApiClient, account: Account, window: CaptureWindow, settings: Settings) -> list[Response]:
+    """Fetch the account, its posts, mentions, their conversations' replies and its DMs; return
+    every response."""
+    base = account.base_url(settings)
+    responses = [_get(client, f"{base}/users/{account.id}", {"user.fields": USER_FIELDS})]
+    listed = {"start_time": _x_time(window["since"]), "end_time": _x_time(window["until"])}
+    listing = {key: value for key, value in listed.items() if value} | TWEET_PARAMS | {"max_results": "100"}
+    for edge, cap in (("tweets", TIMELINE_CAP), ("mentions", MENTIONS_CAP)):
+        pages = list(_pages(client, f"{base}/users/{account.id}/{edge}", listing))
+        _report_cap(client, edge, cap, pages, window)
+        responses += pages
+    responses += _replies(client, base, _roots(responses, account), window)
+    responses += _direct_messages(client, base, window)
+    return responses
+
+
+def confirm(
+    client: ApiClient, account: Account, roots: list[tuple[str, str]], settings: Settings
+) -> tuple[list[Response], list[str]]:
+    """Look up posts (native id, kind) the listings left out; return the answers and the ids
+    whose state X would not tell (any error but ``Not Found Error``, and non-post roots)."""
+    base = account.base_url(settings)
+    posts = [native for native, kind in roots if kind == "post"]
+    unknown = [native for native, kind in roots if kind != "post"]
+    responses = []
+    for start in range(0, len(posts), LOOKUP_BATCH):
+        batch = posts[start : start + LOOKUP_BATCH]
+        response = _get(client, f"{base}/tweets", {"ids": ",".join(batch), **TWEET_PARAMS})
+        responses.append(response)
+        unknown += _unanswered(response.json(), batch, account)
+    return responses, unknown
+
+
+def _unanswered(body: Any, asked: list[str], account: Account) -> list[str]:
+    """Return the ids a lookup neither returned nor called not found."""
+    found = {str(x) for obj in _data(body) for x in obj.get("edit_history_tweet_ids") or [obj.get("id")]}
+    gone = set()
+    for error in body.get("errors") or [] if isinstance(body, dict) else []:
+        if isinstance(error, dict) and str(error.get("type", "")).endswith("resource-not-found"):
+            gone.add(str(error.get("value") or error.get("resource_id")))
+        elif isinstance(error, dict):
+            log.warning(
+                "%s: could not confirm post %s: %s", account.name, error.get("value"), error.get("title")
+            )
+    return [native for native in asked if native not in found and native not in gone]
+
+
+def _roots(responses: list[Response], account: Account) -> dict[str, tuple[datetime, list[str]]]:
+    """Return the listed posts that start a conversation: native id -> (created, chain ids)."""
+    roots: dict[str, tuple[datetime, list[str]]] = {}
+    for response in responses:
+        for observation in parse(response.url, response.json(), account.id):
+            created = observation["created_at"]
+            if observation["kind"] == "post" and created is not None:
+                source = json.loads(observation["source_json"])
+                chain = [str(x) for x in source.get("edit_history_tweet_ids") or [observation["native_id"]]]
+                roots[observation["native_id"]] = (created, chain)
+    return roots
+
+
+def _replies(
+    client: ApiClient, base: str, roots: dict[str, tuple[datetime, list[str]]], window: CaptureWindow
+) -> list[Response]:
+    """Return every page of the searches for the roots' conversations."""
+    recent_from = window["until"] - RECENT_SEARCH
+    young = {native: root for native, root in roots.items() if root[0] >= recent_from}
+    old = {native: root for native, root in roots.items() if root[0] < recent_from}
+    responses: list[Response] = []
+    for batch in _batches(young, QUERY_CHARS["recent"]):
+        try:
+            responses += _search(client, base, "recent", batch)
+        except PlatformError as error:
+            if "start_time" not in str(error):
+                raise
+            log.info("recent search refused the start time (a late run); searching the full archive")
+            responses += _search(client, base, "all", batch)
+    for batch in _batches(old, QUERY_CHARS["all"]):
+        responses += _search(client, base, "all", batch)
+    return responses
+
+
+def _batches(
+    roots: dict[str, tuple[datetime, list[str]]], limit: int
+) -> Iterator[list[tuple[datetime, list[str]]]]:
+    """Yield groups of roots whose ``conversation_id:`` terms fit into one query."""
+    batch: list[tuple[datetime, list[str]]] = []
+    length = 0
+    for root in sorted(roots.values()):
+        size = sum(len(f"conversation_id:{x} OR ") for x in root[1])
+        if batch and length + size > limit + len(" OR "):
+            yield batch
+            batch, length = [], 0
+        batch.append(root)
+        length += size
+    if batch:
+        yield batch
+
+
+def _search(
+    client: ApiClient, base: str, kind: str, batch: list[tuple[datetime, list[str]]]
+) -> list[Response]:
+    query = " OR ".join(f"conversation_id:{x}" for _, chain in batch for x in chain)
+    params = {
+        **TWEET_PARAMS,
+        "query": query,
+        "start_time": _x_time(min(created for created, _ in batch)) or "",
+        "max_results": "100" if kind == "recent" else "500",
+    }
+    return list(_pages(client, f"{base}/tweets/search/{kind}", params))
+
+
+def _direct_messages(client: ApiClient, base: str, window: CaptureWindow) -> list[Response]:
+    """Return every page of the account's DM events, reporting the 30-day limit when it bites."""
+    since = window["since"]
+    if since is None or window["until"] - since > DM_HISTORY + timedelta(days=1):
+        horizon = window["until"] - DM_HISTORY
+        client.report.gap(
+            "dm_history",
+            "X returns direct messages of the last 30 days only: messages from before about "
+            f"{horizon:%Y-%m-%d} that earlier runs did not capture cannot be retrieved.",
+            window_since=since.isoformat() if since else None,
+            available_since=horizon.isoformat(),
+        )
+    params = {
+        "dm_event.fields": DM_FIELDS,
+        "expansions": DM_EXPANSIONS,
+        "media.fields": MEDIA_FIELDS,
+        "user.fields": USER_FIELDS,
+        "max_results": "100",
+    }
+    return list(_pages(client, f"{base}/dm_events", params))
+
+
+def _report_cap(client: ApiClient, edge: str, cap: int, pages: list[Response], window: CaptureWindow) -> None:
+    listed = sum(int((page.json().get("meta") or {}).get("result_count") or 0) for page in pages)
+    if listed >= cap:
+        client.report.gap(
+            f"{edge}_cap",
+            f"X lists only the newest {cap} posts of /users/:id/{edge}; older ones in the window "
+            "were reached only through lookups of posts the archive already held.",
+            listed=listed,
+            window_since=window["since"].isoformat() if window["since"] else None,
+        )
+
+
+def _pages(client: ApiClient, url: str, params: dict[str, str]) -> Iterator[Response]:
+    """Yield a listing's pages, following ``meta.next_token`` as ``pagination_token``."""
+    token: str | None = None
+    while True:
+        page = _get(client, url, {**params, "pagination_token": token} if token else params)
+        yield page
+        meta = page.json().get("meta") if isinstance(page.json(), dict) else None
+        token = meta.get("next_token") if isinstance(meta, dict) else None
+        if not token:
+            return
+
+
+def _get(client: ApiClient, url: str, params: dict[str, str]) -> Response:
+    response = client.get_api(url, params)
+    bill(client, response)
+    return response
+
+
+def _data(body: Any) -> list[dict[str, Any]]:
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, dict):
+        return [data]
+    return [obj for obj in data or [] if isinstance(obj, dict)] if isinstance(data, list) else []
+
+
+def _x_time(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None

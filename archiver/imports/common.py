@@ -1,0 +1,212 @@
+"""What the Facebook and Instagram exports share: the observation shape, ids, times, messages.
+
+Exports carry no platform ids, so an imported item's native id is made from what the export
+says about it: ``export:{kind}:{sha256 of its canonical JSON}``, or for a conversation its
+folder (``export:conversation:inbox/{name}_{n}``). The same export object always gives the same
+id, so importing an export twice (or two overlapping exports) adds nothing twice.
+Authors are names only (exports give no ids); text is repaired from the exports' mojibake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from archiver.connectors.base import Attachment, Observation
+from archiver.errors import ParseError
+from archiver.imports.mojibake import fix_strings, fix_text
+from archiver.items import item_key, record_class
+
+
+@dataclass(frozen=True)
+class Found:
+    """One observation read from an export file, with where in the file it is."""
+
+    observation: Observation
+    pointer: str
+    """JSON pointer of the object in its file, e.g. ``/comments_v2/3``."""
+
+
+@dataclass
+class ExportContext:
+    """The account an export belongs to and the names it writes under."""
+
+    platform: str
+    account_id: str
+    own_names: set[str] = field(default_factory=set)
+    """Display and user names of the account (casefolded): a sender with one of them is the account."""
+
+    def is_own(self, name: str | None) -> bool:
+        """Return True when ``name`` is one of the account's own names."""
+        return name is not None and fix_text(name).casefold() in self.own_names
+
+
+def export_native_id(kind: str, source: Any) -> str:
+    """Return the native id of an imported item without a platform id: from its content."""
+    digest = hashlib.sha256(msgspec.json.encode(source, order="sorted")).hexdigest()[:24]
+    return f"export:{kind}:{digest}"
+
+
+def seconds(value: Any, where: str) -> datetime | None:
+    """Return unix seconds (or milliseconds when ``where`` ends in ``_ms``) as aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParseError(f"{where} must be a unix time, not {value!r}")
+    return datetime.fromtimestamp(value / 1000 if where.endswith("_ms") else value, UTC)
+
+
+def observation(
+    ctx: ExportContext,
+    kind: str,
+    native_id: str,
+    *,
+    parent: str | None,
+    thread: str | None,
+    author_name: str | None,
+    from_account: bool,
+    text: str | None,
+    attachments: list[Attachment],
+    created: datetime | None,
+    source: Any,
+) -> Observation:
+    """Return one imported observation (``thread`` None: the item is its own thread root)."""
+    key = item_key(ctx.platform, ctx.account_id, native_id)
+    return {
+        "item_key": key,
+        "platform": ctx.platform,
+        "account_id": ctx.account_id,
+        "kind": kind,
+        "native_id": native_id,
+        "parent_key": item_key(ctx.platform, ctx.account_id, parent) if parent else None,
+        "thread_key": item_key(ctx.platform, ctx.account_id, thread) if thread else key,
+        "author_id": None,
+        "author_name": fix_text(author_name) if author_name else None,
+        "from_account": from_account,
+        "record_class": record_class(from_account),
+        "text": fix_text(text) if text is not None else None,
+        "attachments": attachments,
+        "permalink": None,
+        "created_at": created,
+        "edited_at": None,
+        "visibility": "private" if kind in ("conversation", "message") else "public",
+        "state": "present",
+        "source_json": msgspec.json.encode(source, order="sorted").decode("utf-8"),
+    }
+
+
+def media_attachments(entries: Any) -> list[Attachment]:
+    """Return attachments for export media entries (``{"uri", "title", ...}``), by their uri;
+    the import fills in the stored file's hash when the file is in the export."""
+    found: list[Attachment] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("uri"), str):
+            continue
+        uri = str(entry["uri"])
+        mime = mimetypes.guess_type(uri)[0] or ""
+        kind = "photo" if mime.startswith("image/") else "video" if mime.startswith("video/") else "file"
+        found.append(
+            {
+                "type": kind,
+                "source_url": None,
+                "media_sha256": None,
+                "media_key": None,
+                "mime": None,
+                "size": None,
+                "title": uri,
+            }
+        )
+    return found
+
+
+def list_of(body: Any, where: str) -> list[Any]:
+    """Return the entries of an export file: the list itself, or the list under its one key."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        lists = [value for value in body.values() if isinstance(value, list)]
+        if len(lists) == 1:
+            return lists[0]
+    raise ParseError(f"{where}: expected a list of entries (or an object holding one list)")
+
+
+def messages(ctx: ExportContext, body: Any, folder: str) -> Iterator[Found]:
+    """Yield a conversation and its messages from ``messages/inbox/{folder}/message_N.json``."""
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        raise ParseError("a message file must be an object with 'messages'")
+    thread_path = str(body.get("thread_path") or f"inbox/{folder}")
+    conversation = f"export:conversation:{thread_path}"
+    participants = [p.get("name") for p in body.get("participants") or [] if isinstance(p, dict)]
+    head = {key: value for key, value in body.items() if key != "messages"}
+    stamps = [
+        m["timestamp_ms"]
+        for m in body["messages"]
+        if isinstance(m, dict) and isinstance(m.get("timestamp_ms"), int)
+    ]
+    first = min(stamps, default=None)
+    yield Found(
+        observation(
+            ctx,
+            "conversation",
+            conversation,
+            parent=None,
+            thread=None,
+            author_name=next((p for p in participants if not ctx.is_own(p)), None),
+            from_account=False,
+            text=None,
+            attachments=[],
+            created=seconds(first, "timestamp_ms"),
+            source=head,
+        ),
+        "",
+    )
+    for number, message in enumerate(body["messages"]):
+        if not isinstance(message, dict):
+            raise ParseError(f"message {number} is not an object")
+        sender = message.get("sender_name")
+        attachments = [
+            attachment
+            for edge in ("photos", "videos", "gifs", "audio_files", "files")
+            for attachment in media_attachments(message.get(edge))
+        ]
+        share = message.get("share")
+        if isinstance(share, dict) and isinstance(share.get("link"), str):
+            attachments.append(
+                {
+                    "type": "share",
+                    "source_url": share["link"],
+                    "media_sha256": None,
+                    "media_key": None,
+                    "mime": None,
+                    "size": None,
+                    "title": fix_text(str(share.get("share_text") or "")) or None,
+                }
+            )
+        native_id = export_native_id("message", {"thread": thread_path, **message})
+        yield Found(
+            observation(
+                ctx,
+                "message",
+                native_id,
+                parent=conversation,
+                thread=conversation,
+                author_name=sender if isinstance(sender, str) else None,
+                from_account=ctx.is_own(sender if isinstance(sender, str) else None),
+                text=str(message.get("content") or ""),
+                attachments=attachments,
+                created=seconds(message.get("timestamp_ms"), "timestamp_ms"),
+                source=message,
+            ),
+            f"/messages/{number}",
+        )
+
+
+def fixed(value: Any) -> Any:
+    """Return a decoded export value with its mojibake repaired (for reading, not for keeping)."""
+    return fix_strings(value)
