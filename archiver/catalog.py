@@ -373,9 +373,10 @@ def _merge(account: str, months: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def write_catalog(bucket: Bucket) -> list[StoredObject]:
-    """Write the catalog pages whose content changed; return what was written (empty when nothing changed)."""
-    writer = _Writer(bucket)
+def write_catalog(bucket: Bucket, writer: _Writer | None = None) -> list[StoredObject]:
+    """Write the catalog pages whose content changed; return what was written (empty when nothing
+    changed). ``writer`` (optional) keeps the list of what was written even if this raises."""
+    writer = writer or _Writer(bucket)
     accounts = [
         _publish_account(writer, account, days) for account, days in sorted(day_sources(bucket).items())
     ]
@@ -402,8 +403,18 @@ def publish(bucket: Bucket, day: str, organisation: str | None = None) -> list[d
     """Write the READMEs and the catalog where they changed and seal what was written as a
     ``_catalog`` run of ``day``; return the written objects followed by the manifest (empty if nothing changed)."""
     started = datetime.now(UTC)
-    written = write_bucket_readmes(bucket, organisation) + write_catalog(bucket)
+    writer = _Writer(bucket)
+    readmes: list[StoredObject] = []
+    failure: Exception | None = None
+    try:
+        readmes = write_bucket_readmes(bucket, organisation)
+        write_catalog(bucket, writer)
+    except Exception as error:  # seal what was written before failing, so nothing is left unlisted
+        failure = error
+    written = readmes + writer.written
     if not written:
+        if failure is not None:
+            raise failure
         return []
     run = RunRecord(
         run_id=catalog_run_id(started),
@@ -411,13 +422,15 @@ def publish(bucket: Bucket, day: str, organisation: str | None = None) -> list[d
         platform=CATALOG_PURPOSE,
         account_id=CATALOG_ACCOUNT,
         day=day,
-        status="complete",
+        status="failed" if failure else "complete",
         purpose=CATALOG_PURPOSE,
-        error=None,
+        error=f"{type(failure).__name__}: {failure}" if failure else None,
         warc_key=None,
         started_at=started.isoformat(),
         objects=[stored.to_dict() for stored in written],
         counts={"objects": len(written)},
     )
     manifest = seal_run(bucket, run).get("manifest")
+    if failure is not None:
+        raise failure
     return [*run["objects"], *([manifest] if manifest else [])]

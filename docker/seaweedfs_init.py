@@ -93,6 +93,20 @@ def load_identities(path: Path) -> dict[str, Identity]:
     return identities
 
 
+ARCHIVER_PREFIXES = (
+    "raw/*",
+    "media/*",
+    "items/*",
+    "documents/*",
+    "manifests/*",
+    "quarantine/*",
+    "catalog/*",
+    "audits/*",
+    "README*",
+)
+"""Where the archiver may write (as archiver.stack.seaweed.ARCHIVER_PREFIXES): not releases/."""
+
+
 def check_grants(identities: dict[str, Identity], bucket: str, archiver_key: str | None) -> list[str]:
     """Raise InitError if a documented grant is missing; return warnings about extra grants."""
     if archiver_key and identities["archiver"].access_key != archiver_key:
@@ -105,12 +119,13 @@ def check_grants(identities: dict[str, Identity], bucket: str, archiver_key: str
         f"GetObjectLegalHold:{bucket}",
         f"GetBucketObjectLockConfiguration:{bucket}",
     }
+    archiver_writes = {f"Write:{bucket}/{prefix}" for prefix in ARCHIVER_PREFIXES}
     expected = {
-        "archiver": {f"Read:{bucket}", f"List:{bucket}", f"Write:{bucket}/*"} | lock_reads,
+        "archiver": {f"Read:{bucket}", f"List:{bucket}"} | archiver_writes | lock_reads,
         "registrar": {f"Read:{bucket}", f"List:{bucket}", f"Write:{bucket}/releases/*"} | lock_reads,
         "auditor": {f"Read:{bucket}", f"List:{bucket}"} | lock_reads,
     }
-    allowed_writes = {"archiver": {f"Write:{bucket}/*"}, "registrar": {f"Write:{bucket}/releases/*"}}
+    allowed_writes = {"archiver": archiver_writes, "registrar": {f"Write:{bucket}/releases/*"}}
     missing = [
         f"'{name}' lacks {', '.join(sorted(grants - set(identities[name].actions)))}"
         for name, grants in expected.items()

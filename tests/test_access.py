@@ -131,9 +131,20 @@ def _retention_changes(
     }
 
 
-def test_archiver_grant_is_on_objects_not_on_the_bucket() -> None:
+def test_archiver_grant_is_on_its_prefixes_not_on_the_bucket_or_releases() -> None:
     writes = [action for action in identity_actions("archiver", "b") if action.startswith("Write")]
-    assert writes == ["Write:b/*"]
+    assert "Write:b" not in writes and "Write:b/*" not in writes
+    assert {"Write:b/raw/*", "Write:b/manifests/*", "Write:b/README*"} <= set(writes)
+    assert not [action for action in writes if "releases" in action]
+
+
+def test_archiver_cannot_write_releases_but_writes_its_own_prefixes(s3_stack: S3Stack) -> None:
+    archiver, bucket = s3_stack.client("archiver"), s3_stack.bucket
+    with pytest.raises(ClientError) as refused:
+        archiver.put_object(Bucket=bucket, Key=_key("releases/forged"), Body=b"not a release")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    for prefix in ("raw/access", "catalog/access", "audits/access"):
+        archiver.put_object(Bucket=bucket, Key=_key(prefix), Body=b"ok")
 
 
 def test_auditor_cannot_write_delete_copy_tag_or_change_retention(s3_stack: S3Stack) -> None:

@@ -200,3 +200,26 @@ def test_publish_catalog_and_the_catalog_command_use_the_environment(
     assert f"wrote {day_page_key(account, '2031-04-01')}" in result.stdout
     assert publish_catalog("2031-04-01") == []
     assert "nothing changed" in CliRunner().invoke(app, ["catalog"]).stdout
+
+
+def test_a_publication_that_fails_half_way_seals_what_it_wrote_as_failed(
+    bucket: Bucket, account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.catalog as catalog
+
+    _sealed_day(bucket, account, DAY, diary=True)
+    original = catalog.render_page
+
+    def broken(template: str, **values: Any) -> bytes:
+        if template == "index.html.j2":  # the root index is written last
+            raise RuntimeError("disk full")
+        return original(template, **values)
+
+    monkeypatch.setattr(catalog, "render_page", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish(bucket, DAY)
+    head = chain_head(bucket, CATALOG_ACCOUNT)
+    assert head is not None
+    sealed = json.loads(bucket.get(head["ref"]["key"], head["ref"]["version_id"]))
+    assert sealed["status"] == "failed" and "disk full" in sealed["error"]
+    assert day_page_key(account, DAY) in {obj["key"] for obj in sealed["objects"]}

@@ -127,6 +127,7 @@ def test_missing_glyphs_are_visible_reported_and_logged_once(caplog: pytest.LogC
     assert missing.chars == ["U+AC00", "U+AC01"]
     assert markup.count("[U+AC00]") == 2 and "[U+AC01]" in markup
     assert len([r for r in caplog.records if "U+AC00" in r.getMessage()]) == 1
+    assert not [r for r in caplog.records if "och" in r.getMessage()], "residents' text must not reach logs"
 
 
 def test_inline_escapes_markup_and_drops_emoji_joiners() -> None:
@@ -342,3 +343,23 @@ def test_seal_refuses_ecdsa_and_a_missing_passphrase(
     monkeypatch.delenv("TEST_SEAL_PASSWORD", raising=False)
     with pytest.raises(DocumentError, match="TEST_SEAL_PASSWORD"):
         sign(document[0], SigningSettings(seal_files["p12"], None, "TEST_SEAL_PASSWORD"))
+
+
+def test_an_unreachable_timestamp_service_fails_without_showing_its_credentials(
+    document: tuple[bytes, MissingGlyphs], seal_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_SEAL_PASSWORD", "hemligt")
+    url = f"http://tsa-user:tsa-secret@127.0.0.1:{free_port()}/tsa"
+    settings = SigningSettings(seal_files["cert"], seal_files["key"], "TEST_SEAL_PASSWORD", url)
+    with pytest.raises(DocumentError, match="timestamp service") as raised:
+        sign(document[0], settings)
+    assert "tsa-secret" not in str(raised.value) and "127.0.0.1" in str(raised.value)
+
+
+def free_port() -> int:
+    """Return a loopback port nothing listens on (just closed)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

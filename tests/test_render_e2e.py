@@ -34,6 +34,7 @@ from archiver.documents.render import (
     thread_pdf,
 )
 from archiver.documents.signing import verify_signature
+from archiver.errors import DocumentError
 from archiver.itemstore import read_account_items
 from archiver.pipeline import Outcome, archive_day, archive_days
 from archiver.runs import manifest_key
@@ -294,3 +295,23 @@ def test_a_configured_seal_signs_the_stored_document_and_check_still_matches(
         assert again.exit_code == 0 and again.output.startswith("unchanged"), again.output
         checked = runner.invoke(app, ["render", "--check", rendered.key])
         assert checked.exit_code == 0 and "plus its seal" in checked.output, checked.output
+
+
+def test_a_diary_names_its_sources_by_key_and_sha256_only_so_a_copied_bucket_checks_too(
+    archived: Archived,
+) -> None:
+    pdf = archived.bucket.get(diary_key(_account(archived), _days()[0]))
+    sources = json.loads(embedded_files(pdf)["sources.json"])
+    files = sources["document"]["items_files"]
+    assert files and all(set(entry) == {"key", "sha256", "size"} for entry in files)
+    assert "version_id" not in json.dumps(sources)
+
+
+def test_masked_rows_without_their_observation_time_are_refused_with_a_clear_error(archived: Archived) -> None:
+    key, rows = _busiest_thread(archived)
+    broken = [{**row, "observed_at": None} for row in rows]
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in _env(archived).items():
+            patch.setenv(name, value)
+        with pytest.raises(DocumentError, match="observed_at"):
+            thread_pdf(archived.bucket, key, rows=broken)

@@ -146,7 +146,8 @@ class MissingGlyphs:
         self._contexts: dict[str, str] = {}
 
     def add(self, char: str, context: str = "") -> None:
-        """Record ``char`` as uncovered; the first time, log a warning naming it and ``context``."""
+        """Record ``char`` as uncovered; the first time, log a warning naming it and ``context``
+        (where it was met, e.g. an item key; never the text around it, which may be personal data)."""
         code = codepoint_label(char)
         if code in self._contexts:
             return

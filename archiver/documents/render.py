@@ -116,6 +116,12 @@ def _media(bucket: Bucket) -> Any:
     return read
 
 
+def _file_identity(ref: dict[str, Any]) -> dict[str, Any]:
+    """Return what identifies a source file anywhere (key, sha256, size): no version id, which
+    belongs to one storage system and changes when the bucket is copied or migrated."""
+    return {name: ref[name] for name in ("key", "sha256", "size")}
+
+
 def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
 
@@ -202,7 +208,7 @@ def diary_pdf(
         "software": {"name": SOFTWARE, "version": __version__},
         "organisation": accounts.organisation,
         "registration": front.registration,
-        "items_files": [file.ref.to_dict() for file in data.files],
+        "items_files": [_file_identity(file.ref.to_dict()) for file in data.files],
     }
     w = words(lang)
     end_of_day = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(0), tzinfo=zone)
@@ -274,7 +280,7 @@ def thread_pdf(
         "lang": lang,
         "software": {"name": SOFTWARE, "version": __version__},
         "organisation": accounts.organisation,
-        "items_files": [file.ref.to_dict() for file in data.files],
+        "items_files": [_file_identity(file.ref.to_dict()) for file in data.files],
     }
     w = words(lang)
     root = data.thread.root
@@ -418,6 +424,10 @@ def _differences(
     for name in ("software", "organisation", "registration", "lang"):
         if identification.get(name) != fresh.identification.get(name):
             out.append(f"{name}: {identification.get(name)!r} in the document, {fresh.identification.get(name)!r} now")
+    compared = {"items_files", "software", "organisation", "registration", "lang"}
+    for name in sorted((identification.keys() | fresh.identification.keys()) - compared):
+        if identification.get(name) != fresh.identification.get(name):
+            out.append(f"{name} differs between the document and a fresh render (inputs changed, not the file)")
     if not out:
         offset = next(
             (i for i, (a, b) in enumerate(zip(stored, fresh.pdf, strict=False)) if a != b), min(len(stored), len(fresh.pdf))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pikepdf
 from pikepdf import Name
@@ -78,7 +79,7 @@ def sign(pdf: bytes, settings: SigningSettings) -> bytes:
     try:
         pdf_signer.sign_pdf(_KeepMetaWriter(BytesIO(pdf)), output=out)
     except Exception as error:  # pyHanko raises many types (TSA down, bad key, ...)
-        where = f" or the timestamp service {settings.timestamp_url}" if settings.timestamp_url else ""
+        where = f" or the timestamp service {_without_userinfo(settings.timestamp_url)}" if settings.timestamp_url else ""
         raise DocumentError(
             f"Sealing failed: {type(error).__name__}: {error}. Check the signing certificate{where}."
         ) from error
@@ -87,6 +88,13 @@ def sign(pdf: bytes, settings: SigningSettings) -> bytes:
     if problems:
         raise DocumentError("The seal changed more than the signature: " + "; ".join(problems))
     return signed
+
+
+def _without_userinfo(url: str) -> str:
+    """Return ``url`` without a ``user:password@`` part, so credentials never reach a message."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host))
 
 
 def _load_signer(settings: SigningSettings) -> signers.SimpleSigner:

@@ -50,7 +50,6 @@ _DROPPED = frozenset(
     ]
 )
 _RTL_CLASSES = frozenset({"R", "AL"})
-_CONTEXT_CHARS = 30
 _PLACEHOLDER_COLOR = "#B00020"
 
 
@@ -294,7 +293,7 @@ def _runs(text: str, fonts: FontSet, missing: MissingGlyphs) -> list[_Run]:
             runs.append(_Run(face, "".join(buffer)))
             buffer.clear()
 
-    for index, char in enumerate(text):
+    for char in text:
         code = ord(char)
         if code in _DROPPED:
             continue
@@ -303,8 +302,7 @@ def _runs(text: str, fonts: FontSet, missing: MissingGlyphs) -> list[_Run]:
         covered, chosen = _face_for(char, face, fonts)
         if not covered:
             flush()
-            start = max(0, index - _CONTEXT_CHARS // 2)
-            missing.add(char, text[start : start + _CONTEXT_CHARS])
+            missing.add(char)  # never the surrounding text: it is residents' writing, not for logs
             runs.append(_Run(None, f"[{codepoint_label(char)}]", placeholder=True))
             continue
         if chosen != face:

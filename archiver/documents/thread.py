@@ -78,12 +78,24 @@ def load_thread_rows(bucket: Bucket, account: Account, item_key: str) -> tuple[s
     return thread_key, [row for row in rows if row["thread_key"] == thread_key], files
 
 
+REQUIRED_FIELDS = ("item_key", "thread_key", "kind", "version", "observed_at", "run_id")
+"""Fields every row of a thread document must have (masking may change text, never these)."""
+
+
 def thread_data(
     account: Account, thread_key: str, rows: list[Row], hashes: WarcHashes, files: list[ItemsFile] | None = None
 ) -> ThreadData:
     """Return the thread document's content from ``rows`` only (all versions of its items)."""
     if not rows:
         raise DocumentError(f"No rows for thread {thread_key!r}: nothing to render.")
+    incomplete = sorted(
+        {str(row.get("item_key")) for row in rows for name in REQUIRED_FIELDS if row.get(name) is None}
+    )
+    if incomplete:
+        raise DocumentError(
+            f"Rows for thread {thread_key!r} lack {', '.join(REQUIRED_FIELDS)} (give every field of the "
+            f"item rows, masked or not): {', '.join(incomplete[:5])}"
+        )
     foreign = sorted({row["thread_key"] for row in rows} - {thread_key})
     if foreign:
         raise DocumentError(f"Rows of other threads were given for thread {thread_key!r}: {', '.join(foreign)}")

