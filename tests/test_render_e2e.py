@@ -315,3 +315,14 @@ def test_masked_rows_without_their_observation_time_are_refused_with_a_clear_err
             patch.setenv(name, value)
         with pytest.raises(DocumentError, match="observed_at"):
             thread_pdf(archived.bucket, key, rows=broken)
+
+
+def test_a_thread_document_lists_the_warc_that_evidences_a_deletion(archived: Archived) -> None:
+    rows = read_account_items(archived.bucket, "facebook", _account(archived)).to_pylist()
+    tombstone = next(row for row in rows if row["state"] == "deleted_at_source")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in _env(archived).items():
+            patch.setenv(name, value)
+        rendered = thread_pdf(archived.bucket, tombstone["thread_key"])
+    sources = json.loads(embedded_files(rendered.pdf)["sources.json"])
+    assert tombstone["raw_ref"] in {entry["warc_key"] for entry in sources["warc_files"]}

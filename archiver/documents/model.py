@@ -310,6 +310,8 @@ def raw_sources(rows: Iterable[Row], hashes: WarcHashes, extra_warcs: Iterable[s
         found = warc_of(row.get("raw_ref"))
         if found:
             records.setdefault(found[0], {})[found[1]] = row.get("raw_sha256")
+        elif row.get("raw_ref"):  # a tombstone: the whole WARC of the run that found it gone
+            records.setdefault(str(row["raw_ref"]), {})
     return [
         {
             "warc_key": key,
