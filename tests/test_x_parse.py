@@ -27,7 +27,9 @@ from archiver.sandbox.world import World, WorldConfig
 from archiver.sandbox.x import ids
 
 PEER = Path(__file__).parent / "fixtures" / "peer" / "twitter"
-SAMPLES = sorted(p for p in PEER.rglob("*") if p.suffix in (".json", ".jsonl"))
+SAMPLES = sorted(p for p in PEER.rglob("*") if p.suffix in (".json", ".jsonl") and "models" not in p.parts)
+"""Peer samples of API pages; ``testdata/models`` holds bare objects (a post, a user), not pages."""
+MODELS = sorted((PEER / "sns-sdks__python-twitter/testdata/models").glob("*.json"))
 
 
 def documents(path: Path) -> list[Any]:
@@ -55,6 +57,12 @@ def test_every_peer_sample_parses_into_valid_observations(path: Path) -> None:
         for obs in parse(None, document, None):
             check_observation(dict(obs))
             assert obs["platform"] == "x" and obs["kind"] in ("post", "comment", "reply", "message")
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)
+def test_a_bare_object_is_not_a_page(path: Path) -> None:
+    with pytest.raises(ParseError, match="not an X API v2 page"):
+        list(parse(None, documents(path)[0], None))
 
 
 def test_peer_samples_give_items_of_every_kind() -> None:

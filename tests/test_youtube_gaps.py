@@ -40,7 +40,9 @@ class YouTubeRun:
 def run(sandbox_factory: SandboxFactory) -> Iterator[YouTubeRun]:
     sandbox = sandbox_factory(seed=21, accounts=1, items_per_day=4, platforms=("youtube",))
     sandbox.set_clock(nightly_run_after(FIRST_DAY))
-    entry = next(a for a in sandbox.world.accounts_file(sandbox.root_url)["accounts"] if a["platform"] == "youtube")
+    entry = next(
+        a for a in sandbox.world.accounts_file(sandbox.root_url)["accounts"] if a["platform"] == "youtube"
+    )
     account = Account.model_validate(entry)
     token = sandbox.world.tokens()[account.token_env]
     recorder = WarcRecorder(Redactor([token]), {"run_id": "gaps"})

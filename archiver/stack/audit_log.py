@@ -13,7 +13,9 @@ Fluent Bit (``in_forward``) instead; see ``docs/access.md``.
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
+import logging
 import signal
 import socket
 import threading
@@ -30,6 +32,14 @@ AUDIT_TAG_PREFIX = "seaweedfs"
 START_GRACE_SECONDS = 60.0
 """How long the receiver waits for the watched process to appear before it gives up."""
 POLL_SECONDS = 0.2
+MAX_PENDING_CHARS = 1024 * 1024
+"""Longest incomplete message kept (an audit record is about 1 KB): past it the message is
+taken for broken, a warning is logged and reading resumes at the next message."""
+MESSAGE_START = '["'
+"""How every forward message (``[tag, time, record, ...]``) starts; inside a JSON string the
+quote would be escaped, so this is where the next message after a broken one can begin."""
+
+log = logging.getLogger(__name__)
 
 
 def audit_log_config(port: int) -> dict[str, object]:
@@ -45,9 +55,16 @@ def audit_log_config(port: int) -> dict[str, object]:
     }
 
 
-def decode_records(buffer: str) -> tuple[list[dict[str, Any]], str]:
+def decode_records(
+    buffer: str, limit: int = MAX_PENDING_CHARS, final: bool = False
+) -> tuple[list[dict[str, Any]], str]:
     """Return the complete forward-protocol messages at the start of ``buffer`` as flat records
-    (``tag`` plus the record's fields), and the incomplete rest of the buffer."""
+    (``tag`` plus the record's fields), and the incomplete rest of the buffer.
+
+    A rest of ``limit`` characters or more (or any rest when ``final``: the sender is done) cannot
+    be a message still arriving: it is skipped, with a warning, up to the next message start,
+    so one broken message never holds back the records after it.
+    """
     decoder = json.JSONDecoder()
     records: list[dict[str, Any]] = []
     position = 0
@@ -58,10 +75,26 @@ def decode_records(buffer: str) -> tuple[list[dict[str, Any]], str]:
             return records, ""
         try:
             message, end = decoder.raw_decode(buffer, position)
-        except json.JSONDecodeError:
-            return records, buffer[position:]
+        except json.JSONDecodeError as error:
+            if len(buffer) - position < limit and not final:
+                return records, buffer[position:]
+            position = _skip_broken(buffer, position, error)
+            continue
         records.extend(_flatten(message))
         position = end
+
+
+def _skip_broken(buffer: str, position: int, error: json.JSONDecodeError) -> int:
+    """Log the unreadable data at ``position`` and return where the next message starts (or the end)."""
+    following = buffer.find(MESSAGE_START, position + 1)
+    end = following if following >= 0 else len(buffer)
+    log.warning(
+        "audit log: skipped %d characters that are no forward message (%s): %r...",
+        end - position,
+        error.msg,
+        buffer[position : position + 80],
+    )
+    return end
 
 
 def _flatten(message: object) -> Iterator[dict[str, Any]]:
@@ -73,8 +106,9 @@ def _flatten(message: object) -> Iterator[dict[str, Any]]:
 class AuditReceiver:
     """Accepts forward connections on 127.0.0.1 and appends every record to a JSON-lines file."""
 
-    def __init__(self, port: int, out: Path) -> None:
+    def __init__(self, port: int, out: Path, limit: int = MAX_PENDING_CHARS) -> None:
         self.out = out
+        self.limit = limit
         self._lock = threading.Lock()
         self._server = socket.create_server((LOOPBACK, port))
         self._server.settimeout(POLL_SECONDS)
@@ -89,10 +123,13 @@ class AuditReceiver:
 
     def _handle(self, connection: socket.socket) -> None:
         pending = ""
+        utf8 = codecs.getincrementaldecoder("utf-8")("replace")  # a character may span two chunks
         with connection:
             while chunk := connection.recv(65536):
-                records, pending = decode_records(pending + chunk.decode("utf-8", "replace"))
+                records, pending = decode_records(pending + utf8.decode(chunk), self.limit)
                 self.write(records)
+            records, _ = decode_records(pending + utf8.decode(b"", final=True), self.limit, final=True)
+            self.write(records)
 
     def serve(self, keep_running: threading.Event) -> None:
         """Accept connections until ``keep_running`` is cleared."""
@@ -128,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--watch-pid-file", type=Path, required=True)
     args = parser.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     receiver = AuditReceiver(args.port, args.out)
     keep_running = threading.Event()
     keep_running.set()

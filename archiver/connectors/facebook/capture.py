@@ -59,9 +59,9 @@ def _posts(client: ApiClient, base: str, account: Account, window: CaptureWindow
     feed = list(
         _walk(client, f"{base}/{account.id}/feed", {**window_params, "fields": POST_FIELDS}, "comments")
     )
-    in_feed = {obj.get("id") for page in feed for obj in _data(page.json())}
-    own = _pages(client, f"{base}/{account.id}/published_posts", {**window_params, "fields": "id"})
-    missing = [obj["id"] for page in own for obj in _data(page.json()) if obj.get("id") not in in_feed]
+    in_feed = {obj.get("id") for page in feed for obj in graph_data(page.json())}
+    own = graph_pages(client, f"{base}/{account.id}/published_posts", {**window_params, "fields": "id"})
+    missing = [obj["id"] for page in own for obj in graph_data(page.json()) if obj.get("id") not in in_feed]
     return feed + [page for post_id in missing for page in _lookup(client, f"{base}/{post_id}", "post")]
 
 
@@ -94,37 +94,39 @@ def _lookup(client: ApiClient, url: str, kind: str) -> list[Response]:
     """Return one post or conversation with every page of its comments or messages."""
     fields, edge = (CONVERSATION_FIELDS, "messages") if kind == "conversation" else (POST_FIELDS, "comments")
     found = client.get_api(url, {"fields": fields})
-    next_url = _next_url(found.json().get(edge))
-    return [found, *(_pages(client, next_url, None) if next_url else [])]
+    next_url = next_page_url(found.json().get(edge))
+    return [found, *(graph_pages(client, next_url, None) if next_url else [])]
 
 
 def _walk(client: ApiClient, url: str, params: dict[str, str], nested_edge: str) -> Iterator[Response]:
     """Yield every page of a listing, and every further page of each object's nested edge."""
-    for page in _pages(client, url, params):
+    for page in graph_pages(client, url, params):
         yield page
-        for obj in _data(page.json()):
+        for obj in graph_data(page.json()):
             nested = obj.get(nested_edge)
-            next_url = _next_url(nested)
+            next_url = next_page_url(nested)
             if next_url:
-                yield from _pages(client, next_url, None)
+                yield from graph_pages(client, next_url, None)
 
 
-def _pages(client: ApiClient, url: str, params: dict[str, str] | None) -> Iterator[Response]:
-    """Yield a listing's pages by following ``paging.next`` until it is absent."""
-    next_url: str | None = url
+def graph_pages(client: ApiClient, url: str | None, params: dict[str, str] | None) -> Iterator[Response]:
+    """Yield a listing's pages by following ``paging.next`` until it is absent (none for no URL)."""
+    next_url = url
     while next_url:
         page = client.get_api(next_url, params)
         yield page
-        next_url = _next_url(page.json())
+        next_url = next_page_url(page.json())
         params = None
 
 
-def _data(body: Any) -> list[dict[str, Any]]:
+def graph_data(body: Any) -> list[dict[str, Any]]:
+    """Return the objects of a Graph listing page's ``data`` (none when it has none)."""
     data = body.get("data") if isinstance(body, dict) else None
     return [obj for obj in data or [] if isinstance(obj, dict)]
 
 
-def _next_url(envelope: Any) -> str | None:
+def next_page_url(envelope: Any) -> str | None:
+    """Return a Graph listing's ``paging.next`` URL, or None on the last page."""
     if not isinstance(envelope, dict):
         return None
     paging = envelope.get("paging")

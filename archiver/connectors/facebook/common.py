@@ -7,6 +7,7 @@ copies and repeated JSON encoding: the only JSON encoding per item is ``source_j
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
@@ -67,6 +68,15 @@ class Context:
         """Return an anchor for ``native_id``; a thread root is its own thread when none is given."""
         key = f"{platform}:{self.account}:{native_id}"
         return Anchor(key, native_id, kind, thread_key or key)
+
+
+def first_of_each_item(found: Iterable[Observation]) -> Iterator[Observation]:
+    """Return the observations in order, each item key once (the first sighting in a body)."""
+    seen: set[str] = set()
+    for item in found:
+        if item["item_key"] not in seen:
+            seen.add(item["item_key"])
+            yield item
 
 
 def dumps(obj: Any) -> str:

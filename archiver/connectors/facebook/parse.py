@@ -36,6 +36,7 @@ from archiver.connectors.facebook.common import (
     Anchor,
     Context,
     edge_data,
+    first_of_each_item,
     inbox_page,
     permalink_post,
     str_id,
@@ -96,12 +97,7 @@ def parse(url: str | None, body: Any, account_id: str | None) -> Iterator[Observ
     """
     found: list[Observation] = []
     _collect(url, body, account_id, found)
-    seen: set[str] = set()
-    for item in found:
-        key = item["item_key"]
-        if key not in seen:
-            seen.add(key)
-            yield item
+    yield from first_of_each_item(found)
 
 
 def _collect(url: str | None, body: Any, account_id: str | None, out: list[Observation]) -> None:

@@ -21,6 +21,7 @@ from weakref import WeakKeyDictionary
 
 from archiver.config import Account, Settings
 from archiver.connectors.base import CaptureWindow
+from archiver.connectors.facebook.capture import graph_data, graph_pages, next_page_url
 from archiver.connectors.instagram.objects import unreadable_message_ids
 from archiver.errors import ObjectGoneError, PlatformError
 from archiver.http import ApiClient, Response
@@ -60,12 +61,12 @@ def capture(client: ApiClient, account: Account, window: CaptureWindow, settings
     if window["since"] is not None:
         window_params["since"] = str(int(window["since"].timestamp()))
     media_params = {**window_params, "fields": MEDIA_FIELDS}
-    for page in _pages(client, f"{base}/{account.id}/media", media_params):
-        responses += [page, *_nested_pages(client, _data(page.json()), "comments", "replies")]
+    for page in graph_pages(client, f"{base}/{account.id}/media", media_params):
+        responses += [page, *_nested_pages(client, graph_data(page.json()), "comments", "replies")]
     conversation_params = {"platform": "instagram", "fields": CONVERSATION_FIELDS, "limit": str(PAGE_SIZE)}
-    for page in _pages(client, f"{base}/{account.id}/conversations", conversation_params):
+    for page in graph_pages(client, f"{base}/{account.id}/conversations", conversation_params):
         responses.append(page)
-        for conversation in _data(page.json()):
+        for conversation in graph_data(page.json()):
             responses += _conversation_messages(client, account, conversation)
     _note_unreadable(client)
     return responses
@@ -109,11 +110,11 @@ def _conversation_messages(
 ) -> list[Response]:
     """Return the further pages of a conversation's messages, and report the unreadable ones."""
     pages = list(_nested_pages(client, [conversation], "messages", None))
-    listed = _data(conversation.get("messages"))
+    listed = graph_data(conversation.get("messages"))
     unreadable = unreadable_message_ids(conversation)
     for page in pages:
         body = page.json()
-        listed += _data(body)
+        listed += graph_data(body)
         unreadable += unreadable_message_ids({"messages": body})
     if unreadable:
         conversation_id = str(conversation.get("id"))
@@ -145,34 +146,11 @@ def _nested_pages(
     each of its entries (a comment's replies)."""
     for obj in objects:
         nested = obj.get(edge)
-        entries = _data(nested)
-        for page in _pages(client, _next_url(nested), None):
+        entries = graph_data(nested)
+        for page in graph_pages(client, next_page_url(nested), None):
             yield page
-            entries += _data(page.json())
+            entries += graph_data(page.json())
         if inner_edge is None:
             continue
         for entry in entries:
-            yield from _pages(client, _next_url(entry.get(inner_edge)), None)
-
-
-def _pages(client: ApiClient, url: str | None, params: dict[str, str] | None) -> Iterator[Response]:
-    """Yield a listing's pages by following ``paging.next`` until it is absent."""
-    next_url = url
-    while next_url:
-        page = client.get_api(next_url, params)
-        yield page
-        next_url = _next_url(page.json())
-        params = None
-
-
-def _data(body: Any) -> list[dict[str, Any]]:
-    data = body.get("data") if isinstance(body, dict) else None
-    return [obj for obj in data or [] if isinstance(obj, dict)]
-
-
-def _next_url(envelope: Any) -> str | None:
-    if not isinstance(envelope, dict):
-        return None
-    paging = envelope.get("paging")
-    value = paging.get("next") if isinstance(paging, dict) else None
-    return value if isinstance(value, str) and value else None
+            yield from graph_pages(client, next_page_url(entry.get(inner_edge)), None)

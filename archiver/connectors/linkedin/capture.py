@@ -4,7 +4,10 @@
 so paging stops once a page reaches posts last changed before the window (a post created in
 the window was changed in it too). Each listed post's comments come from
 ``/rest/socialActions/{post urn}/comments``, and replies from the same edge on each comment's
-``commentUrn`` (only where ``commentsSummary`` says there are any). Every run reports the gaps
+``commentUrn`` (only where ``commentsSummary`` says there are any). A page without ``total`` or a
+``next`` link that is full may have more after it: the next page is asked for (an empty one ends
+the list); a post whose comments cannot be paged to the end is noted as ``threads_unlisted``.
+Every run reports the gaps
 LinkedIn imposes: no API for Page direct messages, no names of members, post media by URN only.
 A throttle that outlasts the back-off ends the run with a resumable error and a report.
 """
@@ -21,6 +24,7 @@ from archiver.connectors.base import CaptureWindow
 from archiver.connectors.linkedin.dialect import version_headers
 from archiver.errors import ObjectGoneError, PlatformError, ThrottledError
 from archiver.http import ApiClient, Response
+from archiver.items import item_key
 from archiver.report import CaptureReport
 
 log = logging.getLogger(__name__)
@@ -41,7 +45,7 @@ def capture(client: ApiClient, account: Account, window: CaptureWindow, settings
         for page in listing:
             for post in _elements(page.json()):
                 media += _post_media(post)
-                responses.extend(_comment_tree(client, base, str(post.get("id")), headers))
+                responses.extend(_comment_tree(client, base, str(post.get("id")), headers, account))
     if media:
         client.report.gap(
             "post_media",
@@ -67,7 +71,7 @@ def confirm(
             try:
                 if kind == "post":
                     responses.append(client.get_api(f"{base}/posts/{_enc(urn)}", None, headers))
-                    responses.extend(_comment_tree(client, base, urn, headers))
+                    responses.extend(_comment_tree(client, base, urn, headers, account))
                 else:
                     log.warning("%s: no lookup for a LinkedIn %s (%s)", account.name, kind, urn)
                     unknown.append(urn)
@@ -124,6 +128,7 @@ def _post_pages(
     since = window["since"]
     floor = int(since.timestamp() * 1000) if since is not None else None
     start = 0
+    listed: set[str] = set()
     while True:
         params = {
             "q": "author",
@@ -137,16 +142,30 @@ def _post_pages(
         body = page.json()
         elements = _elements(body)
         start += len(elements)
-        if not _has_more(body, elements, start):
-            return
+        if not _has_more(body, elements, start, POST_PAGE_SIZE) or _repeats(elements, listed):
+            return  # a post the listing leaves out is looked up by URN (confirm) before a tombstone
         oldest = elements[-1].get("lastModifiedAt")
         if floor is not None and isinstance(oldest, int) and oldest < floor:
             return
 
 
-def _comment_tree(client: ApiClient, base: str, urn: str, headers: dict[str, str]) -> Iterator[Response]:
-    """Yield every page of the comments on ``urn`` and, recursively, of their replies."""
+def _comment_tree(
+    client: ApiClient,
+    base: str,
+    urn: str,
+    headers: dict[str, str],
+    account: Account,
+    thread: str | None = None,
+) -> Iterator[Response]:
+    """Yield every page of the comments on ``urn`` and, recursively, of their replies.
+
+    ``thread`` is the post's URN (``urn`` itself at the top). When LinkedIn's paging cannot be
+    followed to the end, the post is noted as ``threads_unlisted``, so the comments not reached
+    are not taken for deleted.
+    """
+    thread = thread or urn
     start = 0
+    listed: set[str] = set()
     while True:
         params = {"start": str(start), "count": str(COMMENT_PAGE_SIZE)}
         page = client.get_api(f"{base}/socialActions/{_enc(urn)}/comments", params, headers)
@@ -157,22 +176,49 @@ def _comment_tree(client: ApiClient, base: str, urn: str, headers: dict[str, str
             summary = comment.get("commentsSummary")
             replies = summary.get("aggregatedTotalComments") if isinstance(summary, dict) else None
             if replies != 0 and isinstance(comment.get("commentUrn"), str):
-                yield from _comment_tree(client, base, comment["commentUrn"], headers)
+                yield from _comment_tree(client, base, comment["commentUrn"], headers, account, thread)
         start += len(elements)
-        if not _has_more(body, elements, start):
+        if not _has_more(body, elements, start, COMMENT_PAGE_SIZE):
+            return
+        if _repeats(elements, listed):
+            log.warning(
+                "%s: LinkedIn served the same comments of %s again at start=%d without paging data; "
+                "the post is noted as not fully listed",
+                account.name,
+                urn,
+                start,
+            )
+            client.recorder.note({"threads_unlisted": [item_key("linkedin", account.id, thread)]})
             return
 
 
-def _has_more(body: Any, elements: list[dict[str, Any]], start: int) -> bool:
-    """Return whether a collection has a further page (by ``total``, else a ``next`` link)."""
-    paging = body.get("paging") if isinstance(body, dict) else None
-    if not elements or not isinstance(paging, dict):
+def _has_more(body: Any, elements: list[dict[str, Any]], start: int, count: int) -> bool:
+    """Return whether a collection may have a further page: by ``total``, else a ``next`` link,
+    else (no paging data) whether the page was full (``count`` elements): then the next page
+    must be asked for, an empty one ends the collection."""
+    if not elements:
         return False
+    paging = body.get("paging") if isinstance(body, dict) else None
+    paging = paging if isinstance(paging, dict) else {}
     total = paging.get("total")
     if isinstance(total, int):
         return start < total
-    links = paging.get("links") or []
-    return any(isinstance(link, dict) and link.get("rel") == "next" for link in links)
+    links = paging.get("links")
+    if isinstance(links, list) and any(
+        isinstance(link, dict) and link.get("rel") == "next" for link in links
+    ):
+        return True
+    served = paging.get("count")
+    return len(elements) >= (served if isinstance(served, int) and 0 < served < count else count)
+
+
+def _repeats(elements: list[dict[str, Any]], listed: set[str]) -> bool:
+    """Return whether a page holds an element already listed (the API ignored ``start``); add the
+    page's elements to ``listed``."""
+    keys = {str(obj.get("commentUrn") or obj.get("id")) for obj in elements}
+    repeated = not keys.isdisjoint(listed)
+    listed |= keys
+    return repeated
 
 
 def _post_media(post: dict[str, Any]) -> int:

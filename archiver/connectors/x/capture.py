@@ -17,7 +17,12 @@ One run reads, in order:
 
 ``confirm`` looks up unlisted posts with ``/2/tweets?ids=`` (100 per request): a deleted post
 answers HTTP 200 with a ``Not Found Error`` for its id, which stays in the WARC as the evidence
-of its tombstone. Every response's billable resources go into the run report as they arrive.
+of its tombstone. A post answered only in an outdated version is looked up again by the newest
+id of its edit history; one X shows neither way stays unconfirmed (never tombstoned). The
+replies of every post a lookup returned are searched as in step 3 (recent search for posts up to
+6 days old by the local clock, X's reference for its 7 days), since a post past the timeline's
+cap is found only by lookup and its replies would otherwise be taken for deleted. Every
+response's billable resources go into the run report as they arrive.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from archiver.config import Account, Settings
 from archiver.connectors.base import CaptureWindow
 from archiver.connectors.x.billing import bill
 from archiver.connectors.x.parse import parse
-from archiver.errors import PlatformError
+from archiver.errors import ParseError, PlatformError
 from archiver.http import ApiClient, Response
 
 log = logging.getLogger(__name__)
@@ -76,7 +81,7 @@ def capture(client: ApiClient, account: Account, window: CaptureWindow, settings
         pages = list(_pages(client, f"{base}/users/{account.id}/{edge}", listing))
         _report_cap(client, edge, cap, pages, window)
         responses += pages
-    responses += _replies(client, base, _roots(responses, account), window)
+    responses += _replies(client, base, _roots(responses, account), window["until"])
     responses += _direct_messages(client, base, window)
     return responses
 
@@ -84,39 +89,98 @@ def capture(client: ApiClient, account: Account, window: CaptureWindow, settings
 def confirm(
     client: ApiClient, account: Account, roots: list[tuple[str, str]], settings: Settings
 ) -> tuple[list[Response], list[str]]:
-    """Look up posts (native id, kind) the listings left out; return the answers and the ids
-    whose state X would not tell (any error but ``Not Found Error``, and non-post roots)."""
+    """Look up posts (native id, kind) the listings left out, and search the replies of those
+    still there; return the answers and the ids whose state X would not tell (neither shown in
+    their newest version nor called ``Not Found``, and non-post roots)."""
     base = account.base_url(settings)
     posts = [native for native, kind in roots if kind == "post"]
     unknown = [native for native, kind in roots if kind != "post"]
-    responses = []
+    responses: list[Response] = []
     for start in range(0, len(posts), LOOKUP_BATCH):
         batch = posts[start : start + LOOKUP_BATCH]
-        response = _get(client, f"{base}/tweets", {"ids": ",".join(batch), **TWEET_PARAMS})
-        responses.append(response)
-        unknown += _unanswered(response.json(), batch, account)
+        answers, answered = _look_up(client, base, batch, account)
+        responses += answers
+        unknown += [native for native in batch if native not in answered]
+    found = _roots(responses, account, lenient=True)
+    responses += _replies(client, base, found, datetime.now(UTC))
     return responses, unknown
 
 
-def _unanswered(body: Any, asked: list[str], account: Account) -> list[str]:
-    """Return the ids a lookup neither returned nor called not found."""
-    found = {str(x) for obj in _data(body) for x in obj.get("edit_history_tweet_ids") or [obj.get("id")]}
+def _look_up(
+    client: ApiClient, base: str, asked: list[str], account: Account
+) -> tuple[list[Response], set[str]]:
+    """Look up posts by the first ids of their edit chains; return the answers and the ids they
+    settle: shown in their newest version, or called ``Not Found``.
+
+    X answers an id with the version it names: the first id of an edited post gives its
+    original, which the parser does not take for the post (its newest version is only in
+    ``includes``, when X sends it). Such a post is looked up again by the newest id its edit
+    history names.
+    """
+    response = _get(client, f"{base}/tweets", {"ids": ",".join(asked), **TWEET_PARAMS})
+    answers = [response]
+    shown = _shown(response, account)
+    newest = {
+        chain[-1]
+        for obj in _data(response.json())
+        for chain in [_chain_ids(obj)]
+        if chain[0] in asked and chain[0] not in shown and chain[-1] != str(obj.get("id"))
+    }
+    if newest:
+        again = _get(client, f"{base}/tweets", {"ids": ",".join(sorted(newest)), **TWEET_PARAMS})
+        answers.append(again)
+        shown |= _shown(again, account)
+    return answers, shown | _not_found(response.json(), asked, account)
+
+
+def _shown(response: Response, account: Account) -> set[str]:
+    """Return the native ids of the posts an answer shows in their newest version (none if the
+    parser does not understand it: normalise quarantines it)."""
+    try:
+        return {observation["native_id"] for observation in parse(response.url, response.json(), account.id)}
+    except ParseError as error:
+        log.warning("%s: a lookup was not understood (%s); its posts stay unconfirmed", account.name, error)
+        return set()
+
+
+def _not_found(body: Any, asked: list[str], account: Account) -> set[str]:
+    """Return the ids asked that a lookup answered with ``Not Found Error`` for the ``ids``
+    parameter: the evidence that they are gone. Other errors are logged and settle nothing."""
     gone = set()
     for error in body.get("errors") or [] if isinstance(body, dict) else []:
-        if isinstance(error, dict) and str(error.get("type", "")).endswith("resource-not-found"):
-            gone.add(str(error.get("value") or error.get("resource_id")))
-        elif isinstance(error, dict):
-            log.warning(
-                "%s: could not confirm post %s: %s", account.name, error.get("value"), error.get("title")
-            )
-    return [native for native in asked if native not in found and native not in gone]
+        if not isinstance(error, dict):
+            continue
+        value = str(error.get("value") or error.get("resource_id"))
+        not_found = str(error.get("type", "")).endswith("resource-not-found")
+        if not_found and value in asked and error.get("parameter", "ids") == "ids":
+            gone.add(value)
+        elif value in asked:
+            log.warning("%s: could not confirm post %s: %s", account.name, value, error.get("title"))
+    return gone
 
 
-def _roots(responses: list[Response], account: Account) -> dict[str, tuple[datetime, list[str]]]:
-    """Return the listed posts that start a conversation: native id -> (created, chain ids)."""
+def _chain_ids(obj: dict[str, Any]) -> list[str]:
+    """Return a post's edit history (oldest first), or its id alone."""
+    history = obj.get("edit_history_tweet_ids")
+    if isinstance(history, list) and history:
+        return [str(x) for x in history]
+    return [str(obj.get("id"))]
+
+
+def _roots(
+    responses: list[Response], account: Account, lenient: bool = False
+) -> dict[str, tuple[datetime, list[str]]]:
+    """Return the posts in the responses that start a conversation: native id -> (created, chain
+    ids). ``lenient`` skips answers the parser does not understand instead of raising."""
     roots: dict[str, tuple[datetime, list[str]]] = {}
     for response in responses:
-        for observation in parse(response.url, response.json(), account.id):
+        try:
+            observations = list(parse(response.url, response.json(), account.id))
+        except ParseError:
+            if not lenient:
+                raise
+            continue
+        for observation in observations:
             created = observation["created_at"]
             if observation["kind"] == "post" and created is not None:
                 source = json.loads(observation["source_json"])
@@ -126,10 +190,11 @@ def _roots(responses: list[Response], account: Account) -> dict[str, tuple[datet
 
 
 def _replies(
-    client: ApiClient, base: str, roots: dict[str, tuple[datetime, list[str]]], window: CaptureWindow
+    client: ApiClient, base: str, roots: dict[str, tuple[datetime, list[str]]], until: datetime
 ) -> list[Response]:
-    """Return every page of the searches for the roots' conversations."""
-    recent_from = window["until"] - RECENT_SEARCH
+    """Return every page of the searches for the roots' conversations; roots created from 6 days
+    before ``until`` on are searched with recent search."""
+    recent_from = until - RECENT_SEARCH
     young = {native: root for native, root in roots.items() if root[0] >= recent_from}
     old = {native: root for native, root in roots.items() if root[0] < recent_from}
     responses: list[Response] = []

@@ -22,7 +22,9 @@ Decisions:
   message hangs on ``x:{account}:{dm_conversation_id}``; messages are never tombstoned from
   absence, because ``dm_events`` shows only the last 30 days.
 * Errors inside a page (a deleted post in a lookup: ``Not Found Error``) are normal and yield
-  nothing; a page that is only an error envelope raises ParseError.
+  nothing; a page that is only an error envelope raises ParseError, and so does a body that is
+  not an X page at all (no ``data``, ``errors`` or ``meta``, or ``data`` objects that are not
+  posts, DM events, users or counts: a Facebook Graph body given as X, for example).
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ UNKNOWN_ACCOUNT: Final = "unknown"
 TWITTER_EPOCH_MS: Final = 1288834974657
 _ACCOUNT_IN_URL: Final = re.compile(r"/2/users/(\d+)/(?:tweets|mentions|timelines)")
 _VIDEO_TYPES: Final = frozenset({"video", "animated_gif"})
+_PAGE_FIELDS: Final = ("data", "errors", "meta")
+_OBJECT_FIELDS: Final = frozenset(
+    {"text", "note_tweet", "edit_history_tweet_ids", "event_type", "username", "tweet_count", "dm_event_id"}
+)
+"""A ``data`` object with one of these is an X post, DM event, user, post count or created DM."""
 
 
 def parse(url: str | None, body: Any, account_id: str | None) -> Iterator[Observation]:
@@ -62,6 +69,7 @@ def parse(url: str | None, body: Any, account_id: str | None) -> Iterator[Observ
     if url is None and isinstance(note, dict) and isinstance(note.get("url"), str):
         url = note["url"]
     _raise_for_problem(body)
+    _raise_for_foreign(body)
     account = account_id or _account_from_url(url)
     page = _Page(body, account)
     found = list(page.observations())
@@ -94,6 +102,29 @@ def _raise_for_problem(body: dict[str, Any]) -> None:
             f"(code {first.get('code')}). An error body holds no items; treat the exchange as failed.",
             code=str(first.get("code")),
         )
+
+
+def _raise_for_foreign(body: dict[str, Any]) -> None:
+    """Raise ParseError when the body is not an X API v2 page: neither ``data``, ``errors`` nor
+    ``meta``, or ``data`` objects that are not posts, DM events, users, counts or created DMs."""
+    data = body.get("data")
+    if not any(name in body for name in _PAGE_FIELDS):
+        problem = (
+            f"it has none of {', '.join(_PAGE_FIELDS)} (its fields: {', '.join(sorted(body)[:8]) or 'none'})"
+        )
+    elif data is not None and not isinstance(data, dict | list):
+        problem = f"its 'data' is a JSON {type(data).__name__}"
+    else:
+        strange = [obj for obj in _objects(data) if not _OBJECT_FIELDS & obj.keys()]
+        if not strange:
+            return
+        problem = f"its 'data' holds an object with fields {', '.join(sorted(strange[0])[:8])}"
+    raise ParseError(
+        f"the body is not an X API v2 page: {problem}; expected 'data' with posts (id, text, "
+        "edit_history_tweet_ids), DM events (event_type) or users (username), and 'meta' or "
+        "'errors'. It is kept in quarantine: check that the response came from the X API "
+        "(api.x.com/2) and that --platform names the platform it came from."
+    )
 
 
 def _account_from_url(url: str | None) -> str:

@@ -9,7 +9,9 @@ Calls (each costs 1 quota unit, counted in ``client.report.quota_units``):
    likelySpam: held and spam comments are listed only to the owner and only when asked for);
 5. ``comments.list(parentId=...)`` for every thread whose inline replies are not all of them.
 
-A video that is listed is listed with all its comments, so a comment missing from it is gone.
+A video that is listed is listed with all its comments, so a comment missing from it is gone;
+where a listing cannot be completed (comments turned off, the video or a thread gone midway) the
+video is noted as ``threads_unlisted`` and none of its comments is taken for deleted.
 YouTube has no direct messages and does not deliver video files: both are reported as gaps.
 """
 
@@ -193,7 +195,7 @@ def _comments(api: _Api, video: str) -> list[Response]:
             for page in api.pages("commentThreads", params):
                 responses.append(page)
                 for thread in page.json().get("items") or []:
-                    responses += _replies(api, thread)
+                    responses += _replies(api, video, thread)
         except CommentsDisabledError as error:
             api.client.report.gap(
                 "comments_disabled",
@@ -201,17 +203,26 @@ def _comments(api: _Api, video: str) -> list[Response]:
                 "run could not re-check them.",
                 video_id=video,
             )
-            # normalise must not take the video's archived comments for deleted
-            api.client.recorder.note({"threads_unlisted": [item_key("youtube", api.account.id, video)]})
+            _note_unlisted(api, video)
             log.warning("%s", error)
             return responses
-        except ObjectGoneError:  # deleted between the listing and now: the next run sees it gone
+        except ObjectGoneError as error:
+            # deleted between videos.list and now: the listing is incomplete (the next run sees the
+            # video gone), so the comments it did not reach are not evidence of deletion
+            _note_unlisted(api, video)
+            log.warning("%s: comments of video %s not listed: %s", api.account.name, video, error)
             return responses
     return responses
 
 
-def _replies(api: _Api, thread: dict[str, Any]) -> list[Response]:
-    """Return ``comments.list(parentId=...)`` pages when the thread does not carry all its replies."""
+def _note_unlisted(api: _Api, video: str) -> None:
+    """Tell normalise that the video's comments were not all listed, so none is taken for deleted."""
+    api.client.recorder.note({"threads_unlisted": [item_key("youtube", api.account.id, video)]})
+
+
+def _replies(api: _Api, video: str, thread: dict[str, Any]) -> list[Response]:
+    """Return ``comments.list(parentId=...)`` pages when the thread does not carry all its replies;
+    when the thread is gone meanwhile, note ``video`` as unlisted and return the pages so far."""
     snippet = thread.get("snippet") or {}
     total = snippet.get("totalReplyCount") or 0
     inline = len((thread.get("replies") or {}).get("comments") or [])
@@ -219,10 +230,14 @@ def _replies(api: _Api, thread: dict[str, Any]) -> list[Response]:
     if not isinstance(top, str) or not isinstance(total, int) or total <= inline:
         return []
     params = {"part": "snippet", "parentId": top, "maxResults": str(COMMENT_PAGE), "textFormat": "plainText"}
+    pages: list[Response] = []
     try:
-        return list(api.pages("comments", params))
-    except ObjectGoneError:
-        return []
+        for page in api.pages("comments", params):
+            pages.append(page)
+    except ObjectGoneError as error:
+        _note_unlisted(api, video)
+        log.warning("%s: replies to comment %s not listed: %s", api.account.name, top, error)
+    return pages
 
 
 def _next_token(body: Any) -> str | None:
