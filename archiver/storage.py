@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -77,18 +77,30 @@ class Bucket:
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> StoredObject:
         """Write ``data`` at ``key`` with a SHA-256 checksum; return what was stored."""
-        digest = hashlib.sha256(data).digest()
+        return self.put_stream(key, data, len(data), hashlib.sha256(data).digest(), content_type)
+
+    def put_stream(
+        self,
+        key: str,
+        body: bytes | IO[bytes],
+        size: int,
+        sha256: bytes,
+        content_type: str = "application/octet-stream",
+    ) -> StoredObject:
+        """Write ``size`` bytes from ``body`` (bytes or a file positioned at its start) with their
+        SHA-256 checksum ``sha256`` (the store refuses a body that does not match); return what was stored."""
         try:
             answer = self.client.put_object(
                 Bucket=self.name,
                 Key=key,
-                Body=data,
+                Body=body,
+                ContentLength=size,
                 ContentType=content_type,
-                ChecksumSHA256=base64.b64encode(digest).decode("ascii"),
+                ChecksumSHA256=base64.b64encode(sha256).decode("ascii"),
             )
         except (ClientError, BotoCoreError) as error:
             raise StorageError(f"Could not write s3://{self.name}/{key}: {error}", key=key) from error
-        return StoredObject(key, answer.get("VersionId"), digest.hex(), len(data))
+        return StoredObject(key, answer.get("VersionId"), sha256.hex(), size)
 
     def put_if_absent(
         self, key: str, data: bytes, content_type: str = "application/octet-stream"

@@ -3,7 +3,9 @@
 Exports carry no platform ids, so an imported item's native id is made from what the export
 says about it: ``export:{kind}:{sha256 of its canonical JSON}``, or for a conversation its
 folder (``export:conversation:inbox/{name}_{n}``). The same export object always gives the same
-id, so importing an export twice (or two overlapping exports) adds nothing twice.
+id, so importing an export twice (or two overlapping exports) adds nothing twice. A message's id
+is made from its conversation, sender, time and text only (not its reactions, which change
+between exports), with an occurrence number telling identical messages apart.
 Authors are names only (exports give no ids); text is repaired from the exports' mojibake.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +44,8 @@ class ExportContext:
     account_id: str
     own_names: set[str] = field(default_factory=set)
     """Display and user names of the account (casefolded): a sender with one of them is the account."""
+    occurrences: Counter[bytes] = field(default_factory=Counter)
+    """How often each message identity was seen so far in this export (identical messages)."""
 
     def is_own(self, name: str | None) -> bool:
         """Return True when ``name`` is one of the account's own names."""
@@ -188,7 +193,7 @@ def messages(ctx: ExportContext, body: Any, folder: str) -> Iterator[Found]:
                     "title": fix_text(str(share.get("share_text") or "")) or None,
                 }
             )
-        native_id = export_native_id("message", {"thread": thread_path, **message})
+        native_id = export_native_id("message", _message_identity(ctx, thread_path, message))
         yield Found(
             observation(
                 ctx,
@@ -205,6 +210,21 @@ def messages(ctx: ExportContext, body: Any, folder: str) -> Iterator[Found]:
             ),
             f"/messages/{number}",
         )
+
+
+def _message_identity(ctx: ExportContext, thread_path: str, message: dict[str, Any]) -> dict[str, Any]:
+    """Return what identifies a message across exports: conversation, sender, time and text, and
+    which occurrence of that it is (reactions and other fields that change are left out)."""
+    identity = {
+        "thread": thread_path,
+        "sender_name": message.get("sender_name"),
+        "timestamp_ms": message.get("timestamp_ms"),
+        "content": message.get("content"),
+    }
+    token = msgspec.json.encode(identity, order="sorted")
+    occurrence = ctx.occurrences[token]
+    ctx.occurrences[token] += 1
+    return {**identity, "occurrence": occurrence}
 
 
 def fixed(value: Any) -> Any:
