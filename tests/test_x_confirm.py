@@ -229,3 +229,29 @@ def test_the_cli_refuses_a_facebook_body_for_x(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["normalise", "--platform", "x", str(path)])
     assert result.exit_code == 1 and result.stdout == ""
     assert "not an X API v2 page" in result.stderr
+
+
+def test_an_unreadable_timeline_page_is_kept_for_quarantine_and_the_capture_goes_on(
+    sandbox: XSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    from archiver.connectors.x.capture import capture
+    from archiver.runs import capture_window
+
+    account, token = sandbox_account(sandbox)
+    real = httpx.HTTPTransport()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = real.handle_request(request)
+        answer.read()
+        if request.url.path.endswith("/tweets") and "/users/" in request.url.path:
+            body = {"data": [{"unexpected": "shape"}], "meta": {"result_count": 1}}
+            return httpx.Response(200, json=body, headers={"content-type": "application/json"})
+        return answer
+
+    client = client_for(account, token, httpx.MockTransport(handler))
+    window = capture_window(FIRST_DAY + timedelta(days=3), Settings())
+    with caplog.at_level("WARNING"):
+        responses = capture(client, account, window, Settings())
+    assert any(r.url.split("?")[0].endswith("/tweets") for r in responses)
+    assert any("/mentions" in r.url for r in responses), "the rest of the day is still captured"
+    assert any("normalise will quarantine it" in record.getMessage() for record in caplog.records)

@@ -81,6 +81,8 @@ def capture(client: ApiClient, account: Account, window: CaptureWindow, settings
         pages = list(_pages(client, f"{base}/users/{account.id}/{edge}", listing))
         _report_cap(client, edge, cap, pages, window)
         responses += pages
+    # a page the parser cannot read is quarantined by normalise (which then writes no tombstones
+    # of the kinds it could hold); the rest of the day is still captured
     responses += _replies(client, base, _roots(responses, account), window["until"])
     responses += _direct_messages(client, base, window)
     return responses
@@ -101,7 +103,7 @@ def confirm(
         answers, answered = _look_up(client, base, batch, account)
         responses += answers
         unknown += [native for native in batch if native not in answered]
-    found = _roots(responses, account, lenient=True)
+    found = _roots(responses, account)
     responses += _replies(client, base, found, datetime.now(UTC))
     return responses, unknown
 
@@ -167,18 +169,15 @@ def _chain_ids(obj: dict[str, Any]) -> list[str]:
     return [str(obj.get("id"))]
 
 
-def _roots(
-    responses: list[Response], account: Account, lenient: bool = False
-) -> dict[str, tuple[datetime, list[str]]]:
+def _roots(responses: list[Response], account: Account) -> dict[str, tuple[datetime, list[str]]]:
     """Return the posts in the responses that start a conversation: native id -> (created, chain
-    ids). ``lenient`` skips answers the parser does not understand instead of raising."""
+    ids). Answers the parser does not understand are skipped (normalise quarantines them)."""
     roots: dict[str, tuple[datetime, list[str]]] = {}
     for response in responses:
         try:
             observations = list(parse(response.url, response.json(), account.id))
-        except ParseError:
-            if not lenient:
-                raise
+        except ParseError as error:
+            log.warning("%s: an answer was not understood (%s); normalise will quarantine it", account.name, error)
             continue
         for observation in observations:
             created = observation["created_at"]
