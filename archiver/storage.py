@@ -86,9 +86,13 @@ class Bucket:
         size: int,
         sha256: bytes,
         content_type: str = "application/octet-stream",
+        *,
+        only_new: bool = False,
     ) -> StoredObject:
         """Write ``size`` bytes from ``body`` (bytes or a file positioned at its start) with their
-        SHA-256 checksum ``sha256`` (the store refuses a body that does not match); return what was stored."""
+        SHA-256 checksum ``sha256`` (the store refuses a body that does not match); return what was
+        stored. ``only_new`` makes the write fail (StorageError, code PreconditionFailed) if ``key`` exists."""
+        condition: dict[str, str] = {"IfNoneMatch": "*"} if only_new else {}
         try:
             answer = self.client.put_object(
                 Bucket=self.name,
@@ -97,18 +101,31 @@ class Bucket:
                 ContentLength=size,
                 ContentType=content_type,
                 ChecksumSHA256=base64.b64encode(sha256).decode("ascii"),
+                **condition,  # type: ignore[arg-type]
             )
-        except (ClientError, BotoCoreError) as error:
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            raise StorageError(f"Could not write s3://{self.name}/{key}: {error}", key=key, code=code) from error
+        except BotoCoreError as error:
             raise StorageError(f"Could not write s3://{self.name}/{key}: {error}", key=key) from error
         return StoredObject(key, answer.get("VersionId"), sha256.hex(), size)
 
     def put_if_absent(
         self, key: str, data: bytes, content_type: str = "application/octet-stream"
     ) -> StoredObject | None:
-        """Write ``data`` unless ``key`` already exists; return what was written, or None if it existed."""
+        """Write ``data`` unless ``key`` already exists; return what was written, or None if it existed.
+
+        The write is conditional (``If-None-Match: *``), so two runs storing the same key at the
+        same moment make one version, not two.
+        """
         if self.exists(key):
             return None
-        return self.put(key, data, content_type)
+        try:
+            return self.put_stream(key, data, len(data), hashlib.sha256(data).digest(), content_type, only_new=True)
+        except StorageError as error:
+            if error.context.get("code") == "PreconditionFailed":
+                return None
+            raise
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
         """Return the bytes at ``key`` (the given version, or the current one)."""

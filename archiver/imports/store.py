@@ -113,7 +113,13 @@ def _stream_media(bucket: Bucket, item: ExportFile, mime: str) -> tuple[str, int
         if bucket.exists(key):
             return digest.hexdigest(), size, None
         spool.seek(0)
-        return digest.hexdigest(), size, bucket.put_stream(key, spool, size, digest.digest(), mime)
+        try:
+            written = bucket.put_stream(key, spool, size, digest.digest(), mime, only_new=True)
+        except StorageError as error:
+            if error.context.get("code") != "PreconditionFailed":
+                raise
+            return digest.hexdigest(), size, None  # stored meanwhile by a run running beside this import
+        return digest.hexdigest(), size, written
 
 
 def _account_of(key: str) -> str | None:
