@@ -177,12 +177,14 @@ def render_command(
             rendered = documents.thread_pdf(bucket, thread, settings, lang)
         else:
             rendered = documents.diary_pdf(bucket, str(account), _parse_day(str(day)).isoformat(), settings, lang)
-        stored = documents.store_document(bucket, rendered, settings)
+        stored = documents.store_and_seal(bucket, rendered, settings)
     except ArchiverError as error:
         typer.echo(f"FAILED   {error}", err=True)
         raise typer.Exit(1) from None
     state = "written" if stored["written"] else "unchanged"
     typer.echo(f"{state:<8} s3://{bucket.name}/{stored['key']} sha256 {stored['sha256']}")
+    if stored["manifest"]:
+        typer.echo(f"sealed   s3://{bucket.name}/{stored['manifest']['key']}")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         copy = out / Path(rendered.key).name

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from archiver.errors import ConfigError
@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     each version about 12 months after its release (HTTP 426): move it forward then."""
 
 
+def needs_page_id(api_base: str) -> bool:
+    """Return True when an Instagram account at ``api_base`` is read with Facebook Login
+    (``graph.facebook.com``), whose direct messages are on the linked Page."""
+    return "graph.facebook.com" in api_base
+
+
 class Account(BaseModel):
     """One archived account, as listed in the accounts file."""
 
@@ -93,6 +99,28 @@ class Account(BaseModel):
     """Name of the environment variable that holds the account's access token."""
     api_base: str | None = None
     """Overrides the platform's base URL for this account only."""
+    page_id: str | None = None
+    """Instagram only: the Facebook Page linked to the Instagram account. With Facebook Login
+    (``graph.facebook.com``, the default) Instagram direct messages are read on the Page
+    (``/{page_id}/conversations?platform=instagram``); with Instagram Login
+    (``graph.instagram.com``) it is not needed (``/me/conversations``)."""
+
+    @model_validator(mode="after")
+    def _instagram_page_known(self) -> Account:
+        if self.page_id is not None and self.platform != "instagram":
+            raise ValueError("page_id is only for instagram accounts (the Facebook Page linked to it)")
+        if self.page_id is not None and "graph.instagram.com" in (self.api_base or ""):
+            raise ValueError(
+                "leave page_id out for an instagram account read through graph.instagram.com "
+                "(Instagram Login): its direct messages are read on /me/conversations"
+            )
+        if self.platform == "instagram" and self.page_id is None and needs_page_id(self.api_base or ""):
+            raise ValueError(
+                "an instagram account read through graph.facebook.com (Facebook Login) needs page_id: "
+                "the id of the Facebook Page linked to it (GET /{page-id}?fields=instagram_business_account "
+                "names the account), since its direct messages are read on the Page"
+            )
+        return self
 
     @field_validator("name")
     @classmethod

@@ -1,19 +1,20 @@
 """Runs that stopped before they were sealed (a killed task, a failed manifest PUT).
 
-Such a run left a WARC file, perhaps media, an items file and quarantine objects, but no
-manifest. Before an account's day is captured again, each of its unsealed runs is sealed as
-failed with everything it wrote, so no object is ever outside a manifest.
+Such a run left a WARC file, perhaps media, an items file, quarantine objects and the day's
+diary, but no manifest. Before an account's day is captured again, each of its unsealed runs is
+sealed as failed with everything it wrote, so no object is ever outside a manifest.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 
 from archiver.config import Account
-from archiver.manifest import seal_run
+from archiver.manifest import MANIFEST_PREFIX, seal_run
 from archiver.media import media_key
-from archiver.runs import RunRecord, items_key, manifest_key, quarantine_key
+from archiver.runs import RunRecord, diary_key, items_key, manifest_key, quarantine_key
 from archiver.storage import Bucket, StoredObject
 from archiver.warc import MEDIA, read_exchanges, read_warcinfo
 
@@ -44,6 +45,7 @@ def _interrupted_record(bucket: Bucket, account: Account, day: str, run: str, wa
     quarantine = quarantine_key(account.platform, account.name, day, run, "")
     written += [bucket.ref(entry.key) for entry in bucket.list(quarantine)]
     written += _media_of(bucket, data)
+    written += _unlisted_diary(bucket, account.name, day)
     return RunRecord(
         run_id=run,
         account=account.name,
@@ -58,6 +60,20 @@ def _interrupted_record(bucket: Bucket, account: Account, day: str, run: str, wa
         objects=[stored.to_dict() for stored in written],
         counts={},
     )
+
+
+def _unlisted_diary(bucket: Bucket, account: str, day: str) -> list[StoredObject]:
+    """Return the current version of the account's diary of ``day`` when no manifest of that day
+    lists it (the interrupted run rendered it), else nothing."""
+    diary = diary_key(account, day)
+    if not bucket.exists(diary):
+        return []
+    current = bucket.ref(diary)
+    for entry in bucket.list(f"{MANIFEST_PREFIX}{day[:4]}/{day[5:7]}/{day[8:10]}/{account}_"):
+        listed = json.loads(bucket.get(entry.key)).get("objects", [])
+        if any(o.get("key") == diary and o.get("version_id") == current.version_id for o in listed):
+            return []
+    return [current]
 
 
 def _media_of(bucket: Bucket, warc: bytes) -> list[StoredObject]:

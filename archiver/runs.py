@@ -102,6 +102,11 @@ def quarantine_key(platform: str, account: str, day: str, run: str, name: str) -
     return f"quarantine/{platform}/{account}/{day}/{run}/{name}"
 
 
+def diary_key(account: str, day: str) -> str:
+    """Return the key of an account's diary for ``day``: ``documents/{account}/{yyyy}/{mm}/{account}_{yyyy-mm-dd}.pdf``."""
+    return f"documents/{account}/{day[:4]}/{day[5:7]}/{account}_{day}.pdf"
+
+
 def manifest_key(day: str, run: str) -> str:
     """Return ``manifests/{yyyy}/{mm}/{dd}/{run}.json``."""
     return f"manifests/{day[:4]}/{day[5:7]}/{day[8:10]}/{run}.json"

@@ -11,20 +11,41 @@ at parse time.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task, task_group
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task, task_group
 
 TIMEZONE = "Europe/Stockholm"
 # the first archive day; days from it up to yesterday are caught up one by one
 START_DATE = pendulum.parse(os.environ.get("ARCHIVER_START_DATE", "2026-11-01"), tz=TIMEZONE)
 
 
-def _archive_day() -> str:
-    """Return the archive day of the running DAG run: the Stockholm date its data interval starts."""
-    context = get_current_context()
-    start = context["data_interval_start"] or context["logical_date"]
+def _archive_day(context: Mapping[str, Any] | None = None) -> str:
+    """Return the archive day (YYYY-MM-DD) of the running DAG run: the ``day`` param when given
+    (a manual run), else the Stockholm date its data interval (or logical date) starts.
+
+    A manual run in Airflow 3 may have neither a logical date nor a data interval; without the
+    ``day`` param it fails with a message saying how to trigger it.
+    """
+    context = get_current_context() if context is None else context
+    day = (context.get("params") or {}).get("day")
+    if day:
+        try:
+            return date.fromisoformat(str(day)).isoformat()
+        except ValueError:
+            raise ValueError(
+                f"The DAG param day={day!r} is not a date: trigger the run again with day as YYYY-MM-DD."
+            ) from None
+    start = context.get("data_interval_start") or context.get("logical_date")
+    if start is None:
+        raise ValueError(
+            "This run has no logical date and no data interval (a manual run), so the day to archive "
+            "is unknown: trigger it again with the param day set to YYYY-MM-DD, e.g. "
+            """`airflow dags trigger social_media_archive --conf '{"day": "2026-11-01"}'`."""
+        )
     return str(pendulum.instance(start).in_timezone(TIMEZONE).date().isoformat())
 
 
@@ -39,6 +60,16 @@ def _archive_day() -> str:
     # no task retries: each stage retries its own requests, and a failed stage seals what it
     # wrote as a failed run; clearing the branch (or the next night's re-check) starts afresh
     default_args={"retries": 0},
+    # a manual run names the day it archives; scheduled runs leave it empty and use their interval
+    params={
+        "day": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+            title="Day to archive (YYYY-MM-DD)",
+            description="For a manual run: the day to archive. Empty: the run's data interval decides.",
+        )
+    },
     doc_md=__doc__,
 )
 def social_media_archive() -> None:

@@ -6,6 +6,8 @@ import gzip
 import io
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +17,11 @@ import pyarrow.parquet as pq
 import yaml
 
 from archiver.itemstore import latest_versions, read_account_items
+from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
+
+from airflow_harness import AirflowHome, DagTestSummary, run_dag_test
+from conftest import S3Stack, SandboxFactory, SandboxServer
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -24,6 +30,8 @@ if TYPE_CHECKING:
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 FIRST_DAY = date(2026, 11, 1)
+DAILY_DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "social_media_archive.py"
+DAILY_DAG_ID = "social_media_archive"
 
 
 def nightly_run_after(day: date) -> datetime:
@@ -112,3 +120,55 @@ def readable_contents(client: S3Client, bucket: str) -> Iterator[tuple[str, byte
             rows = pq.read_table(io.BytesIO(data)).to_pylist()
             data = json.dumps(rows, default=str, ensure_ascii=False).encode("utf-8")
         yield key, data
+
+
+@dataclass
+class DagWorld:
+    """What the daily DAG runs against, and the summaries of the nights run so far."""
+
+    home: AirflowHome
+    stack: S3Stack
+    sandbox: SandboxServer
+    env: dict[str, str]
+    runs: list[DagTestSummary]
+
+    @property
+    def bucket(self) -> Bucket:
+        """The archive bucket, read as the auditor."""
+        return Bucket(self.stack.bucket, self.stack.client("auditor"))
+
+    def run_night(self, day: date) -> DagTestSummary:
+        """Run the scheduled DAG run that archives ``day``, as the scheduler would at 02:00."""
+        self.sandbox.set_clock(nightly_run_after(day))
+        logical_date = datetime.combine(day, time(2, 0), tzinfo=STOCKHOLM)
+        return run_dag_test(
+            self.home,
+            DAILY_DAG_FILE,
+            DAILY_DAG_ID,
+            logical_date,
+            extra_env=self.env,
+            interval="scheduled",
+            retries=0,
+        )
+
+
+@contextmanager
+def daily_dag_world(
+    home: AirflowHome, directory: Path, nights: int, **sandbox_options: Any
+) -> Iterator[DagWorld]:
+    """Yield a stack and a sandbox (made with ``sandbox_options``) in ``directory`` after the
+    daily DAG archived ``nights`` days from FIRST_DAY on; stop both afterwards."""
+    start_stack(directory / "stack", retention_days=1, sandbox=False)
+    sandboxes = SandboxFactory(directory)
+    try:
+        stack = S3Stack.open(directory / "stack")
+        sandbox = sandboxes(**sandbox_options)
+        accounts = write_accounts_file(sandbox.world, sandbox.base_url, directory / "accounts.yaml")
+        env = archive_env(stack.env("archiver"), sandbox.world, accounts)
+        world = DagWorld(home, stack, sandbox, env, [])
+        for offset in range(nights):
+            world.runs.append(world.run_night(FIRST_DAY + timedelta(days=offset)))
+        yield world
+    finally:
+        sandboxes.stop_all()
+        stop_stack(directory / "stack")

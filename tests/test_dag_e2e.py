@@ -7,73 +7,39 @@ scheduled run for that day runs on a SQLite metadata DB (see ``tests/airflow_har
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
 
-from airflow_harness import AirflowHome, DagTestSummary, run_dag_test
+from airflow_harness import AirflowHome
 from airflow_harness import airflow_home as airflow_home
 from archive_checks import (
     FIRST_DAY,
-    STOCKHOLM,
-    archive_env,
-    nightly_run_after,
+    DagWorld,
+    daily_dag_world,
     object_versions,
     readable_contents,
     truth_mismatches,
-    write_accounts_file,
 )
-from conftest import S3Stack, SandboxFactory, SandboxServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
-DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "social_media_archive.py"
-DAG_ID = "social_media_archive"
 DAYS = 3
-
-
-@dataclass
-class DagWorld:
-    """What the DAG runs against, and the summaries of the runs made so far."""
-
-    home: AirflowHome
-    stack: S3Stack
-    sandbox: SandboxServer
-    env: dict[str, str]
-    runs: list[DagTestSummary]
-
-    def run_night(self, day: date) -> DagTestSummary:
-        """Run the scheduled DAG run that archives ``day``, as the scheduler would at 02:00."""
-        self.sandbox.set_clock(nightly_run_after(day))
-        logical_date = datetime.combine(day, time(2, 0), tzinfo=STOCKHOLM)
-        return run_dag_test(
-            self.home, DAG_FILE, DAG_ID, logical_date, extra_env=self.env, interval="scheduled", retries=0
-        )
 
 
 @pytest.fixture(scope="module")
 def dag_world(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagWorld]:
-    directory = tmp_path_factory.mktemp("dag-e2e")
-    start_stack(directory / "stack", retention_days=1, sandbox=False)
-    sandboxes = SandboxFactory(directory)
-    try:
-        stack = S3Stack.open(directory / "stack")
-        sandbox = sandboxes(
-            seed=9, accounts=2, items_per_day=20, faults={"throttle_every": 11, "server_error_every": 17}
-        )
-        accounts = write_accounts_file(sandbox.world, sandbox.base_url, directory / "accounts.yaml")
-        env = archive_env(stack.env("archiver"), sandbox.world, accounts)
-        world = DagWorld(airflow_home, stack, sandbox, env, [])
-        for offset in range(DAYS):
-            world.runs.append(world.run_night(FIRST_DAY + timedelta(days=offset)))
+    with daily_dag_world(
+        airflow_home,
+        tmp_path_factory.mktemp("dag-e2e"),
+        DAYS,
+        seed=9,
+        accounts=2,
+        items_per_day=20,
+        faults={"throttle_every": 11, "server_error_every": 17},
+    ) as world:
         yield world
-    finally:
-        sandboxes.stop_all()
-        stop_stack(directory / "stack")
 
 
 def test_three_nights_run_every_task_of_every_account(dag_world: DagWorld) -> None:
@@ -101,7 +67,7 @@ def test_no_token_is_stored(dag_world: DagWorld) -> None:
 
 def test_every_diary_the_dag_rendered_is_valid_pdfa(dag_world: DagWorld) -> None:
     from archiver.documents.pdfa import validate
-    from archiver.documents.render import diary_key
+    from archiver.runs import diary_key
 
     bucket = Bucket(dag_world.stack.bucket, dag_world.stack.client("auditor"))
     for summary in dag_world.runs:

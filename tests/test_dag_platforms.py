@@ -13,33 +13,27 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from archiver.itemstore import read_account_items
 from archiver.sandbox.world import World
-from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
 
-from airflow_harness import AirflowHome, DagTestSummary, run_dag_test
+from airflow_harness import AirflowHome
 from airflow_harness import airflow_home as airflow_home
 from archive_checks import (
     FIRST_DAY,
-    STOCKHOLM,
-    archive_env,
+    DagWorld,
+    daily_dag_world,
     nightly_run_after,
     readable_contents,
-    write_accounts_file,
 )
-from conftest import S3Stack, SandboxFactory, SandboxServer
 from platform_checks import archive_mismatches
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
-DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "social_media_archive.py"
-DAG_ID = "social_media_archive"
 DAYS = 3
 STAGES = ("capture", "normalise", "render", "seal")
 SEED = 7
@@ -72,53 +66,19 @@ EXPECTED = {
 }
 
 
-@dataclass
-class DagWorld:
-    """What the DAG runs against, and the summaries of the nights run so far."""
-
-    home: AirflowHome
-    stack: S3Stack
-    sandbox: SandboxServer
-    env: dict[str, str]
-    runs: list[DagTestSummary]
-
-    @property
-    def bucket(self) -> Bucket:
-        """The archive bucket, read as the auditor."""
-        return Bucket(self.stack.bucket, self.stack.client("auditor"))
-
-    def run_night(self, day: date) -> DagTestSummary:
-        """Run the scheduled DAG run that archives ``day``, as the scheduler would at 02:00."""
-        self.sandbox.set_clock(nightly_run_after(day))
-        logical_date = datetime.combine(day, time(2, 0), tzinfo=STOCKHOLM)
-        return run_dag_test(
-            self.home, DAG_FILE, DAG_ID, logical_date, extra_env=self.env, interval="scheduled", retries=0
-        )
-
-
 @pytest.fixture(scope="module")
 def dag_world(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagWorld]:
-    directory = tmp_path_factory.mktemp("dag-platforms")
-    start_stack(directory / "stack", retention_days=1, sandbox=False)
-    sandboxes = SandboxFactory(directory)
-    try:
-        stack = S3Stack.open(directory / "stack")
-        sandbox = sandboxes(
-            seed=SEED,
-            accounts=1,
-            items_per_day=20,
-            faults=FAULTS,
-            platforms=("instagram", "x", "youtube", "linkedin"),
-        )
-        accounts = write_accounts_file(sandbox.world, sandbox.base_url, directory / "accounts.yaml")
-        env = archive_env(stack.env("archiver"), sandbox.world, accounts)
-        world = DagWorld(airflow_home, stack, sandbox, env, [])
-        for offset in range(DAYS):
-            world.runs.append(world.run_night(FIRST_DAY + timedelta(days=offset)))
+    with daily_dag_world(
+        airflow_home,
+        tmp_path_factory.mktemp("dag-platforms"),
+        DAYS,
+        seed=SEED,
+        accounts=1,
+        items_per_day=20,
+        faults=FAULTS,
+        platforms=("instagram", "x", "youtube", "linkedin"),
+    ) as world:
         yield world
-    finally:
-        sandboxes.stop_all()
-        stop_stack(directory / "stack")
 
 
 def nights() -> list[date]:
@@ -237,7 +197,7 @@ def test_throttling_and_server_errors_were_met_and_survived(dag_world: DagWorld)
 
 def test_every_diary_the_dag_rendered_is_valid_pdfa(dag_world: DagWorld) -> None:
     from archiver.documents.pdfa import validate
-    from archiver.documents.render import diary_key
+    from archiver.runs import diary_key
 
     for day in nights():
         for account in dag_world.sandbox.world.accounts:

@@ -209,3 +209,42 @@ def test_a_diary_shows_edits_hides_deletions_and_context_and_is_valid_pdfa() -> 
     assert _diary(rows, [v2, hidden, gone]) == (pages, pdf)  # byte-identical
     english = unicodedata.normalize("NFKC", pypdf.PdfReader(io.BytesIO(_diary(rows, [v2], "en")[1])).pages[1].extract_text())
     assert "Edited. Earlier text" in english and "page 2 of" in english
+
+
+ARABIC = ["مرحبا", "بكم", "في", "مدينتنا", "الجميلة", "نحن", "نعمل", "على", "تحسين", "الطرق", "والمدارس"]
+
+
+def _arabic(words: int) -> str:
+    return " ".join(ARABIC[i % len(ARABIC)] for i in range(words))
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return unicodedata.normalize("NFKC", "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages))
+
+
+def test_an_indented_arabic_comment_spanning_pages_is_broken_at_the_indented_width() -> None:
+    post = row("100", kind="post", text="Snöröjning i dag")
+    long_comment = row("101", text=_arabic(1500))  # depth 1, over several pages
+    replies = [row(str(102 + i), kind="reply", parent=long_comment["item_key"], text=_arabic(120)) for i in range(29)]
+    rows = [post, long_comment, *replies]
+    _pages, pdf = _diary(rows, rows)
+    assert validate(pdf) == []
+    assert len(pypdf.PdfReader(io.BytesIO(pdf)).pages) > 4
+
+
+def test_a_long_chain_of_replies_stops_indenting_and_names_what_each_reply_answers() -> None:
+    post = row("100", kind="post", text="Snöröjning i dag")
+    chain, parent = [], POST
+    for number in range(60):
+        reply = row(str(101 + number), kind="reply" if number else "comment", parent=parent, text=f"svar {number} " * 12)
+        chain.append(reply)
+        parent = reply["item_key"]
+    rows = [post, *chain]
+    _pages, pdf = _diary(rows, rows)
+    assert validate(pdf) == []
+    text = _pdf_text(pdf)
+    assert "svar 59" in text
+    assert "Svar på svar av Åsa Öberg" in text and "(facebook:1:159)" in text  # the 60th answers the 59th
+    assert "Svar på kommentar av Åsa Öberg" not in text  # depth 1 to 6 are shown by indentation
+    english = _pdf_text(_diary(rows, rows, "en")[1])
+    assert "Reply to the reply by Åsa Öberg" in english

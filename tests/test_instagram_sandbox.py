@@ -45,7 +45,7 @@ def test_instagram_ids_are_invertible_and_shaped_like_instagrams(app: SandboxApp
 
 def test_messages_beyond_the_newest_are_listed_by_id_and_answer_deleted(app: SandboxApp) -> None:
     account = app.world.account("exempelby-ig")
-    status, body = get(app, f"/{account.page_id}/conversations", platform="instagram",
+    status, body = get(app, f"/{ids.linked_page_id(account)}/conversations", platform="instagram",
                        fields="id,messages.limit(100){id,from,message}")  # fmt: skip
     assert status == 200
     long = next(c for c in body["data"] if len(c["messages"]["data"]) > 2)
@@ -66,5 +66,29 @@ def test_unknown_media_answers_100_33_and_bad_fields_are_refused(app: SandboxApp
     account = app.world.account("exempelby-ig")
     status, body = get(app, f"/{account.page_id}/media", fields="id,message")
     assert status == 400 and "nonexisting field (message)" in body["error"]["message"]
-    status, body = get(app, f"/{account.page_id}/conversations")
+    status, body = get(app, f"/{ids.linked_page_id(account)}/conversations")
     assert status == 400 and "platform" in body["error"]["message"]
+
+
+def test_conversations_are_on_the_linked_page_or_me_never_on_the_ig_user(app: SandboxApp) -> None:
+    """Facebook Login reads Instagram DMs on the Page (``platform=instagram``), Instagram Login
+    on ``me``; the IG user node has no conversations edge (error 100), as on Graph."""
+    account = app.world.account("exempelby-ig")
+    page = ids.linked_page_id(account)
+    status, body = get(app, f"/{account.page_id}/conversations", platform="instagram", fields="id")
+    assert (status, body["error"]["code"]) == (400, 100)
+    assert "nonexisting field (conversations) on node type (IGUser)" in body["error"]["message"]
+    on_page = get(app, f"/{page}/conversations", platform="instagram", fields="id", limit="2")[1]
+    on_me = get(app, "/me/conversations", platform="instagram", fields="id", limit="2")[1]
+    assert on_page["data"] and on_page["data"] == on_me["data"]
+    assert f"/{page}/conversations?" in on_page["paging"]["next"]
+    assert "/me/conversations?" in on_me["paging"]["next"]
+    assert get(app, f"/{page}/conversations", platform="messenger", fields="id")[1]["data"] == []
+    assert get(app, f"/{page}", fields="id,instagram_business_account")[1] == {
+        "id": page,
+        "instagram_business_account": {"id": account.page_id},
+    }
+    status, body = get(app, f"/{page}/feed")
+    assert (status, body["error"]["code"]) == (400, 100)
+    entry = next(a for a in app.world.accounts_file("http://127.0.0.1:1")["accounts"] if a["name"] == account.name)
+    assert entry["page_id"] == page

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -20,6 +20,7 @@ import pytest
 from archiver.config import Account, Settings
 from archiver.connectors import get_connector
 from archiver.connectors.linkedin import capture
+from archiver.connectors.linkedin.dialect import thread_of
 from archiver.http import ApiClient, Response
 from archiver.items import item_key
 from archiver.normalise import unsure_keys
@@ -125,7 +126,7 @@ def test_pages_without_total_or_next_link_are_followed_to_an_empty_page(sandbox:
 def test_a_listing_that_ignores_start_is_noted_unlisted_not_guessed(sandbox: SandboxServer) -> None:
     complete = _capture(sandbox)
     paged = {  # the posts with a comment page (theirs or a reply's) that is not the last one
-        str(r.json()["elements"][0]["object"])
+        thread_of(r.url) or unquote(urlsplit(r.url).path.split("/")[-2])
         for r in complete.responses
         if "/comments" in r.url and r.json().get("paging", {}).get("total", 0) > PAGE
     }
@@ -134,6 +135,33 @@ def test_a_listing_that_ignores_start_is_noted_unlisted_not_guessed(sandbox: San
 
     account_id = next(a.page_id for a in sandbox.world.accounts if a.platform == "linkedin")
     assert paged and {item_key("linkedin", account_id, post) for post in paged} == looping.unsure
+
+
+def test_replies_name_the_activity_and_the_capture_marks_their_post_unsent(sandbox: SandboxServer) -> None:
+    """As on LinkedIn, a comment's ``object`` and URN name the post's activity, not its share;
+    the reply listings' URLs carry the post in a fragment the WARC keeps but the request line
+    (what was sent) does not."""
+    recorded: list[httpx.Request] = []
+
+    class Watching(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            recorded.append(request)
+            return super().handle_request(request)
+
+    run = _capture(sandbox, Watching())
+    replies = [r for r in run.responses if "urn%3Ali%3Acomment" in r.url]
+    assert replies, "the sandbox world should have comments with replies"
+    for response in run.responses:
+        if "/socialActions/" not in response.url:
+            continue
+        target = unquote(urlsplit(response.url).path.split("/")[-2])
+        for element in response.json()["elements"]:
+            assert str(element["object"]).startswith("urn:li:activity:")
+            assert element["object"].removeprefix("urn:li:activity:") != (
+                (thread_of(response.url) or target).rsplit(":", 1)[-1]
+            ), "the activity has a number of its own"
+    assert all(thread_of(r.url) for r in replies)
+    assert all(b"#" not in request.url.raw_path for request in recorded)
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,14 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from typer.testing import CliRunner
 
 from archiver.cli import app
 from archiver.connectors import get_connector
+from archiver.connectors.linkedin.dialect import thread_of, with_thread
 from archiver.connectors.linkedin.littletext import unescape
 from archiver.connectors.linkedin.parse import parse
 from archiver.errors import ParseError
@@ -119,6 +121,26 @@ def test_a_comment_without_its_request_threads_under_its_object() -> None:
     assert single["kind"] == "comment"
     assert single["thread_key"] == f"linkedin:{ORG}:urn:li:activity:7390123456789012481"
     assert single["text"] == "Tack {för} infon [bra]!", "comment text is plain, not little text"
+
+
+def test_a_reply_listing_threads_under_the_post_its_url_fragment_names() -> None:
+    """Replies come from ``/socialActions/{commentUrn}/comments``: the comment URN and the
+    replies' ``object`` name only the post's activity; the capture marks the post in the URL's
+    fragment (never sent), and the parser takes the thread from there."""
+    comment_urn = "urn:li:comment:(urn:li:activity:7390123456789012481,7390150000000000000)"
+    reply = _load("post_comments.json")["elements"][1]
+    body = {"paging": {"start": 0, "count": 100, "total": 1}, "elements": [reply]}
+    url = f"https://api.linkedin.com/rest/socialActions/{quote(comment_urn, safe='')}/comments?start=0&count=100"
+    post_key = f"linkedin:{ORG}:urn:li:share:7390123456789012480"
+
+    [marked] = parse(with_thread(url, "urn:li:share:7390123456789012480"), body, ORG)
+    assert marked["kind"] == "reply" and marked["thread_key"] == post_key
+    assert marked["parent_key"] == f"linkedin:{ORG}:{comment_urn}"
+    assert thread_of(with_thread(url, "urn:li:ugcPost:1")) == "urn:li:ugcPost:1"
+    assert thread_of(url) is None and thread_of(None) is None
+
+    [unmarked] = parse(url, body, ORG)  # e.g. a WARC written before the capture marked threads
+    assert unmarked["thread_key"] == f"linkedin:{ORG}:urn:li:activity:7390123456789012481"
 
 
 def test_error_envelopes_and_odd_shapes_are_refused_for_quarantine() -> None:

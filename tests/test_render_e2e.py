@@ -27,7 +27,6 @@ from archiver.config import Settings
 from archiver.documents.pdfa import validate
 from archiver.documents.render import (
     check_document,
-    diary_key,
     diary_pdf,
     embedded_files,
     render_diary,
@@ -37,7 +36,7 @@ from archiver.documents.signing import verify_signature
 from archiver.errors import DocumentError
 from archiver.itemstore import read_account_items
 from archiver.pipeline import Outcome, archive_day, archive_days
-from archiver.runs import manifest_key
+from archiver.runs import diary_key, manifest_key
 from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
 

@@ -12,12 +12,15 @@ A connector has two halves:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
+import msgspec
+
 from archiver.dialect import ApiDialect
+from archiver.items import item_key, record_class
 
 if TYPE_CHECKING:
     from archiver.config import Account, Settings
@@ -58,6 +61,74 @@ class Observation(TypedDict):
     visibility: str
     state: str
     source_json: str
+
+
+def first_of_each_item(found: Iterable[Observation]) -> Iterator[Observation]:
+    """Return the observations in order, each item key once (the first sighting in a body)."""
+    seen: set[str] = set()
+    for item in found:
+        if item["item_key"] not in seen:
+            seen.add(item["item_key"])
+            yield item
+
+
+def attachment(kind: str, source_url: str | None, title: str | None) -> Attachment:
+    """Return an attachment as the platform names it, its media fields not filled in yet."""
+    return {
+        "type": kind,
+        "source_url": source_url,
+        "media_sha256": None,
+        "media_key": None,
+        "mime": None,
+        "size": None,
+        "title": title,
+    }
+
+
+def make_observation(
+    platform: str,
+    account_id: str,
+    kind: str,
+    native_id: str,
+    *,
+    parent_key: str | None,
+    thread_key: str | None,
+    author: tuple[str | None, str | None],
+    from_account: bool,
+    text: str | None,
+    attachments: list[Attachment],
+    permalink: str | None,
+    created_at: datetime | None,
+    edited_at: datetime | None,
+    visibility: str,
+    state: str,
+    source: Any,
+) -> Observation:
+    """Return the observation of ``native_id`` on the account, with its item key, its record
+    class (from ``from_account``) and ``source_json`` (the canonical JSON of ``source``: sorted
+    keys, no spaces, UTF-8); ``thread_key`` None means the item is its own thread root."""
+    key = item_key(platform, account_id, native_id)
+    return {
+        "item_key": key,
+        "platform": platform,
+        "account_id": account_id,
+        "kind": kind,
+        "native_id": native_id,
+        "parent_key": parent_key,
+        "thread_key": thread_key or key,
+        "author_id": author[0],
+        "author_name": author[1],
+        "from_account": from_account,
+        "record_class": record_class(from_account),
+        "text": text,
+        "attachments": attachments,
+        "permalink": permalink,
+        "created_at": created_at,
+        "edited_at": edited_at,
+        "visibility": visibility,
+        "state": state,
+        "source_json": msgspec.json.encode(source, order="sorted").decode("utf-8"),
+    }
 
 
 class CaptureWindow(TypedDict):

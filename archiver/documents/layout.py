@@ -35,7 +35,7 @@ from reportlab.platypus.doctemplate import BaseDocTemplate, Indenter, PageTempla
 from reportlab.platypus.frames import Frame
 
 from archiver.documents.fonts import FONT_BODY, FONT_BOLD, FONT_ITALIC, MissingGlyphs, register_fonts
-from archiver.documents.model import Row, Thread, change_of, previous_version
+from archiver.documents.model import Node, Row, Thread, change_of, previous_version
 from archiver.documents.text import inline, paragraphs
 from archiver.errors import DocumentError
 from archiver.items import unsigned_url
@@ -277,6 +277,9 @@ def para(markup: object, style: ParagraphStyle) -> Paragraph:
 
 INDENT = 14.0
 """Points each level of a thread (comment, reply) is indented."""
+MAX_INDENT_DEPTH = 6
+"""Deepest level that is indented further; deeper replies stay at this indent and name the
+item they answer, so a long chain of replies keeps a readable width."""
 IMAGE_MAX_PX = 800
 IMAGE_MAX_HEIGHT = 80 * mm
 
@@ -327,22 +330,33 @@ def thread_chunks(thread: Thread, ctx: ItemContext, number: int) -> Iterator[lis
     ]
     if root is None:
         yield [para(ctx.w.root_missing(ctx.text(thread.thread_key)), s.meta)]
-    depths = _depths(thread)
+    places = _places(thread)
     for node in thread.nodes():
-        depth = depths[node.item_key]
+        depth, parent = places[node.item_key]
         for row in node.versions:
-            yield _indented(version_flowables(row, node.context, ctx), depth * INDENT)
+            flowables = version_flowables(row, node.context, ctx)
+            if depth > MAX_INDENT_DEPTH and parent is not None:
+                flowables.insert(1, _reply_to(parent.latest, ctx))
+            yield _indented(flowables, min(depth, MAX_INDENT_DEPTH) * INDENT)
 
 
-def _depths(thread: Thread) -> dict[str, int]:
-    depths: dict[str, int] = {}
-    stack = [(node, 0) for node in ([thread.root] if thread.root else [])]
-    stack += [(node, 1 if thread.root else 0) for node in thread.orphans]
+def _places(thread: Thread) -> dict[str, tuple[int, Node | None]]:
+    """Return each node's depth in the tree and the node it answers (None at the top)."""
+    places: dict[str, tuple[int, Node | None]] = {}
+    stack: list[tuple[Node, int, Node | None]] = [(node, 0, None) for node in ([thread.root] if thread.root else [])]
+    stack += [(node, 1 if thread.root else 0, None) for node in thread.orphans]
     while stack:
-        node, depth = stack.pop()
-        depths[node.item_key] = depth
-        stack.extend((child, depth + 1) for child in node.children)
-    return depths
+        node, depth, parent = stack.pop()
+        places[node.item_key] = (depth, parent)
+        stack.extend((child, depth + 1, node) for child in node.children)
+    return places
+
+
+def _reply_to(parent: Row, ctx: ItemContext) -> Paragraph:
+    """Return the line naming the item a deeply nested reply answers."""
+    kind = ctx.w.kinds.get(parent["kind"], parent["kind"])
+    author, when = ctx.text(_author_plain(parent, ctx)), _time_plain(parent, ctx)
+    return para(ctx.w.reply_to(kind, author, when, ctx.text(parent["item_key"])), styles().meta)
 
 
 def _indented(flowables: list[Flowable], indent: float) -> list[Flowable]:
@@ -440,7 +454,7 @@ def scaled_image(data: bytes | None) -> Flowable | None:
     except (OSError, ValueError, PILImage.DecompressionBombError):
         return None
     width, height = image.size
-    scale = min((TEXT_WIDTH - 6 * INDENT) / width, IMAGE_MAX_HEIGHT / height, 1.0)
+    scale = min((TEXT_WIDTH - MAX_INDENT_DEPTH * INDENT) / width, IMAGE_MAX_HEIGHT / height, 1.0)
     flowable = Image(BytesIO(out.getvalue()), width=width * scale, height=height * scale)
     flowable.hAlign = "LEFT"
     return flowable

@@ -35,15 +35,17 @@ from archiver.documents.model import ItemsFile, Row, WarcHashes, history_of, lat
 from archiver.documents.pdfa import DocumentMeta, EmbeddedFile, finish, require_valid
 from archiver.documents.signing import SigningSettings, increment_problems, sign
 from archiver.documents.thread import load_thread_rows, thread_data, thread_name, thread_story
-from archiver.errors import ConfigError, DocumentError, StorageError
+from archiver.errors import ArchiverError, ConfigError, DocumentError, StorageError
 from archiver.manifest import seal_run
-from archiver.runs import RunRecord
+from archiver.runs import RunRecord, diary_key, manifest_key
 from archiver.storage import Bucket, sha256_hex
 
 FORMAT = "social-archive-document/1"
 ITEMS_FILE = "items.json"
 SOURCES_FILE = "sources.json"
 SOFTWARE = "social-archiver"
+RENDER = "render"
+"""Purpose of the run that seals a document rendered on demand (``archiver render``)."""
 
 
 @dataclass
@@ -56,11 +58,6 @@ class Rendered:
     items: list[dict[str, Any]]
     pages_pdf: bytes = field(default=b"", repr=False)
     """The plain ReportLab output before finishing (kept only when asked, for the benchmark)."""
-
-
-def diary_key(account: str, day: str) -> str:
-    """Return ``documents/{account}/{yyyy}/{mm}/{account}_{yyyy-mm-dd}.pdf``."""
-    return f"documents/{account}/{day[:4]}/{day[5:7]}/{account}_{day}.pdf"
 
 
 def thread_document_key(account: str, item_key: str) -> str:
@@ -348,6 +345,40 @@ def render_thread(
     return store_document(bucket, thread_pdf(bucket, item_key, settings, lang), settings)
 
 
+def store_and_seal(bucket: Bucket, rendered: Rendered, settings: Settings | None = None) -> dict[str, Any]:
+    """Store a document rendered on demand and seal what was written as a run of its own.
+
+    The run has purpose ``render``, the id ``{account}_{UTC start to the microsecond}Z`` and is
+    filed under the diary's day, or today's (in the archive's time zone) for a thread document,
+    so ``archiver verify`` finds the document listed. Storing an identical document writes
+    nothing and seals nothing. Return the stored object (key, version_id, sha256, size,
+    written) with ``manifest``: the manifest's key, version id, sha256 and size, or None.
+    """
+    settings = settings or Settings()
+    started = datetime.now(UTC)
+    stored = store_document(bucket, rendered, settings)
+    if not stored["written"]:
+        return {**stored, "manifest": None}
+    identification = rendered.identification
+    account = str(identification["account"])
+    day = identification.get("day") or started.astimezone(ZoneInfo(settings.timezone)).date().isoformat()
+    run = RunRecord(
+        run_id=f"{account}_{started:%Y%m%dT%H%M%S%f}Z",
+        account=account,
+        platform=str(identification["platform"]),
+        account_id=str(identification["account_id"]),
+        day=str(day),
+        status="complete",
+        purpose=RENDER,
+        error=None,
+        warc_key=None,
+        started_at=started.isoformat(),
+        objects=[{name: stored[name] for name in ("key", "version_id", "sha256", "size")}],
+        counts={"documents": 1},
+    )
+    return {**stored, "manifest": seal_run(bucket, run).get("manifest")}
+
+
 @dataclass
 class CheckResult:
     """Whether a stored document matches a fresh render from the bucket's items."""
@@ -452,11 +483,17 @@ def render_run(bucket: Bucket, run: RunRecord, settings: Settings | None = None)
     among its objects when a new version was written (an identical diary is not written again).
 
     Runs that are not normalised (skipped: the day was archived already; failed) are returned
-    unchanged. If rendering fails, what the run wrote is sealed as a failed run and the error
+    unchanged; a run that is sealed already (it failed, and its task is run again) is refused
+    with an ArchiverError saying to capture the day afresh. If rendering fails, what the run wrote is sealed as a failed run and the error
     is raised, so no object is left out of a manifest.
     """
     if run.get("status") != "normalised":
         return run
+    if bucket.exists(manifest_key(run["day"], run["run_id"])):
+        raise ArchiverError(
+            f"Run {run['run_id']} is sealed already (it failed before); capture the day afresh "
+            "(clear the capture task, or `archiver run --date DAY --account NAME --force`)."
+        )
     result = RunRecord(**run)
     result["objects"] = list(run.get("objects", []))
     try:

@@ -148,8 +148,13 @@ class BidiParagraph(Flowable):  # type: ignore[misc]
         return size
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
-        """Return the parts of this paragraph that fit (ReportLab's page-break protocol)."""
-        parts: list[Flowable] = self._paragraph(availWidth).split(availWidth, availHeight)
+        """Return the parts of this paragraph that fit (ReportLab's page-break protocol).
+
+        A frame passes its full width to ``split`` even inside an ``Indenter``, but draws the
+        parts at the indented width, so the lines are broken at the width really available.
+        """
+        width = _usable_width(self, availWidth)
+        parts: list[Flowable] = self._paragraph(width).split(width, availHeight)
         return parts
 
     def getSpaceBefore(self) -> float:
@@ -164,6 +169,15 @@ class BidiParagraph(Flowable):  # type: ignore[misc]
         """Draw the wrapped lines on the canvas."""
         assert self._para is not None, "wrap() must be called before draw()"
         self._para.drawOn(self.canv, 0, 0)
+
+
+def _usable_width(flowable: Flowable, avail_width: float) -> float:
+    """Return ``avail_width`` less the indents of the frame the flowable is being split in."""
+    frame = getattr(flowable, "_frame", None)
+    if frame is None:
+        return avail_width
+    indents = float(getattr(frame, "_leftExtraIndent", 0.0)) + float(getattr(frame, "_rightExtraIndent", 0.0))
+    return avail_width - indents
 
 
 def _normalise_newlines(text: str) -> str:

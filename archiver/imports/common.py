@@ -14,17 +14,18 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 import msgspec
 
-from archiver.connectors.base import Attachment, Observation
+from archiver.connectors.base import Attachment, Observation, attachment, make_observation
 from archiver.errors import ParseError
 from archiver.imports.mojibake import fix_strings, fix_text
-from archiver.items import item_key, record_class
+from archiver.items import item_key
 
 
 @dataclass(frozen=True)
@@ -82,28 +83,75 @@ def observation(
     source: Any,
 ) -> Observation:
     """Return one imported observation (``thread`` None: the item is its own thread root)."""
-    key = item_key(ctx.platform, ctx.account_id, native_id)
-    return {
-        "item_key": key,
-        "platform": ctx.platform,
-        "account_id": ctx.account_id,
-        "kind": kind,
-        "native_id": native_id,
-        "parent_key": item_key(ctx.platform, ctx.account_id, parent) if parent else None,
-        "thread_key": item_key(ctx.platform, ctx.account_id, thread) if thread else key,
-        "author_id": None,
-        "author_name": fix_text(author_name) if author_name else None,
-        "from_account": from_account,
-        "record_class": record_class(from_account),
-        "text": fix_text(text) if text is not None else None,
-        "attachments": attachments,
-        "permalink": None,
-        "created_at": created,
-        "edited_at": None,
-        "visibility": "private" if kind in ("conversation", "message") else "public",
-        "state": "present",
-        "source_json": msgspec.json.encode(source, order="sorted").decode("utf-8"),
-    }
+    return make_observation(
+        ctx.platform,
+        ctx.account_id,
+        kind,
+        native_id,
+        parent_key=item_key(ctx.platform, ctx.account_id, parent) if parent else None,
+        thread_key=item_key(ctx.platform, ctx.account_id, thread) if thread else None,
+        author=(None, fix_text(author_name) if author_name else None),
+        from_account=from_account,
+        text=fix_text(text) if text is not None else None,
+        attachments=attachments,
+        permalink=None,
+        created_at=created,
+        edited_at=None,
+        visibility="private" if kind in ("conversation", "message") else "public",
+        state="present",
+        source=source,
+    )
+
+
+EntryReader = Callable[[ExportContext, Any, str], Iterator[Found]]
+"""Yields what a posts or comments file (context, decoded body, path) shows."""
+
+
+def read_file(
+    ctx: ExportContext, path: str, body: Any, kind: str | None, posts: EntryReader, comments: EntryReader
+) -> Iterator[Found]:
+    """Yield what one export file of role ``kind`` shows (nothing for a file that is not read):
+    a message file's conversation and messages, or what ``posts`` or ``comments`` read."""
+    if kind == "messages":
+        yield from messages(ctx, body, PurePosixPath(path).parts[-2])
+    elif kind == "posts":
+        yield from posts(ctx, body, path)
+    elif kind == "comments":
+        yield from comments(ctx, body, path)
+
+
+def numbered_entries(body: Any, path: str) -> Iterator[tuple[str, int, Any]]:
+    """Yield (JSON pointer, number, entry) for each entry of an export file (see :func:`list_of`);
+    the pointer names the body's first key when the body is an object."""
+    wrapper = next(iter(body), "") if isinstance(body, dict) else ""
+    for number, entry in enumerate(list_of(body, path)):
+        yield (f"/{wrapper}/{number}" if wrapper else f"/{number}"), number, entry
+
+
+def own_item(
+    ctx: ExportContext,
+    kind: str,
+    entry: Any,
+    *,
+    author_name: str | None,
+    text: str,
+    attachments: list[Attachment],
+    created: datetime | None,
+) -> Observation:
+    """Return the observation of a post or comment the account wrote, its id from ``entry``."""
+    return observation(
+        ctx,
+        kind,
+        export_native_id(kind, entry),
+        parent=None,
+        thread=None,
+        author_name=author_name,
+        from_account=True,
+        text=text,
+        attachments=attachments,
+        created=created,
+        source=entry,
+    )
 
 
 def media_attachments(entries: Any) -> list[Attachment]:
@@ -116,17 +164,7 @@ def media_attachments(entries: Any) -> list[Attachment]:
         uri = str(entry["uri"])
         mime = mimetypes.guess_type(uri)[0] or ""
         kind = "photo" if mime.startswith("image/") else "video" if mime.startswith("video/") else "file"
-        found.append(
-            {
-                "type": kind,
-                "source_url": None,
-                "media_sha256": None,
-                "media_key": None,
-                "mime": None,
-                "size": None,
-                "title": uri,
-            }
-        )
+        found.append(attachment(kind, None, uri))
     return found
 
 
@@ -176,22 +214,14 @@ def messages(ctx: ExportContext, body: Any, folder: str) -> Iterator[Found]:
             raise ParseError(f"message {number} is not an object")
         sender = message.get("sender_name")
         attachments = [
-            attachment
+            media
             for edge in ("photos", "videos", "gifs", "audio_files", "files")
-            for attachment in media_attachments(message.get(edge))
+            for media in media_attachments(message.get(edge))
         ]
         share = message.get("share")
         if isinstance(share, dict) and isinstance(share.get("link"), str):
             attachments.append(
-                {
-                    "type": "share",
-                    "source_url": share["link"],
-                    "media_sha256": None,
-                    "media_key": None,
-                    "mime": None,
-                    "size": None,
-                    "title": fix_text(str(share.get("share_text") or "")) or None,
-                }
+                attachment("share", share["link"], fix_text(str(share.get("share_text") or "")) or None)
             )
         native_id = export_native_id("message", _message_identity(ctx, thread_path, message))
         yield Found(

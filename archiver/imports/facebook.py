@@ -13,16 +13,15 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from archiver.connectors.base import Attachment
+from archiver.connectors.base import Attachment, attachment
 from archiver.errors import ParseError
 from archiver.imports.common import (
     ExportContext,
     Found,
-    export_native_id,
-    list_of,
     media_attachments,
-    messages,
-    observation,
+    numbered_entries,
+    own_item,
+    read_file,
     seconds,
 )
 
@@ -46,90 +45,68 @@ def role(path: str) -> str | None:
 
 def parse_file(ctx: ExportContext, path: str, body: Any) -> Iterator[Found]:
     """Yield what one export file shows; raise ParseError when its shape is not understood."""
-    kind = role(path)
-    if kind == "messages":
-        yield from messages(ctx, body, PurePosixPath(path).parts[-2])
-    elif kind == "posts":
-        yield from _posts(ctx, body, path)
-    elif kind == "comments":
-        yield from _comments(ctx, body, path)
+    yield from read_file(ctx, path, body, role(path), _posts, _comments)
 
 
-def _posts(ctx: ExportContext, body: Any, path: str) -> Iterator[Found]:
-    wrapper = next(iter(body), "") if isinstance(body, dict) else ""
-    for number, entry in enumerate(list_of(body, path)):
+def _entries(body: Any, path: str) -> Iterator[tuple[str, dict[str, Any], list[Any]]]:
+    """Yield (JSON pointer, entry, the entry's ``data`` list) for each entry of a posts or
+    comments file; raise ParseError at an entry that is not an object."""
+    for pointer, number, entry in numbered_entries(body, path):
         if not isinstance(entry, dict):
             raise ParseError(f"{path}: entry {number} is not an object")
         data: list[Any] = entry["data"] if isinstance(entry.get("data"), list) else []
+        yield pointer, entry, data
+
+
+def _posts(ctx: ExportContext, body: Any, path: str) -> Iterator[Found]:
+    for pointer, entry, data in _entries(body, path):
         text = "\n".join(
             str(d["post"]) for d in data if isinstance(d, dict) and isinstance(d.get("post"), str)
         )
         yield Found(
-            observation(
+            own_item(
                 ctx,
                 "post",
-                export_native_id("post", entry),
-                parent=None,
-                thread=None,
+                entry,
                 author_name=None,
-                from_account=True,
                 text=text,
                 attachments=_attachments(entry.get("attachments")),
                 created=seconds(entry.get("timestamp"), "timestamp"),
-                source=entry,
             ),
-            f"/{wrapper}/{number}" if wrapper else f"/{number}",
+            pointer,
         )
 
 
 def _comments(ctx: ExportContext, body: Any, path: str) -> Iterator[Found]:
-    wrapper = next(iter(body), "") if isinstance(body, dict) else ""
-    for number, entry in enumerate(list_of(body, path)):
-        if not isinstance(entry, dict):
-            raise ParseError(f"{path}: entry {number} is not an object")
-        data: list[Any] = entry["data"] if isinstance(entry.get("data"), list) else []
+    for pointer, entry, data in _entries(body, path):
         comment: dict[str, Any] = next(
             (d["comment"] for d in data if isinstance(d, dict) and isinstance(d.get("comment"), dict)), {}
         )
         author = comment.get("author")
         yield Found(
-            observation(
+            own_item(
                 ctx,
                 "comment",
-                export_native_id("comment", entry),
-                parent=None,
-                thread=None,
+                entry,
                 author_name=author if isinstance(author, str) else None,
-                from_account=True,
                 text=str(comment.get("comment") or ""),
                 attachments=_attachments(entry.get("attachments")),
                 created=seconds(comment.get("timestamp", entry.get("timestamp")), "timestamp"),
-                source=entry,
             ),
-            f"/{wrapper}/{number}" if wrapper else f"/{number}",
+            pointer,
         )
 
 
 def _attachments(attachments: Any) -> list[Attachment]:
     """Return the media and links of an export entry's ``attachments``."""
     found: list[Attachment] = []
-    for attachment in attachments if isinstance(attachments, list) else []:
-        for data in attachment.get("data", []) if isinstance(attachment, dict) else []:
+    for entry in attachments if isinstance(attachments, list) else []:
+        for data in entry.get("data", []) if isinstance(entry, dict) else []:
             if not isinstance(data, dict):
                 continue
             if isinstance(data.get("media"), dict):
                 found.extend(media_attachments([data["media"]]))
             context = data.get("external_context")
             if isinstance(context, dict) and isinstance(context.get("url"), str):
-                found.append(
-                    {
-                        "type": "link",
-                        "source_url": context["url"],
-                        "media_sha256": None,
-                        "media_key": None,
-                        "mime": None,
-                        "size": None,
-                        "title": None,
-                    }
-                )
+                found.append(attachment("link", context["url"], None))
     return found

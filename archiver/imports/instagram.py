@@ -17,11 +17,11 @@ from archiver.errors import ParseError
 from archiver.imports.common import (
     ExportContext,
     Found,
-    export_native_id,
     list_of,
     media_attachments,
-    messages,
-    observation,
+    numbered_entries,
+    own_item,
+    read_file,
     seconds,
 )
 
@@ -43,13 +43,7 @@ def role(path: str) -> str | None:
 
 def parse_file(ctx: ExportContext, path: str, body: Any) -> Iterator[Found]:
     """Yield what one export file shows; raise ParseError when its shape is not understood."""
-    kind = role(path)
-    if kind == "messages":
-        yield from messages(ctx, body, PurePosixPath(path).parts[-2])
-    elif kind == "posts":
-        yield from _posts(ctx, body, path)
-    elif kind == "comments":
-        yield from _comments(ctx, body, path)
+    yield from read_file(ctx, path, body, role(path), _posts, _comments)
 
 
 def _posts(ctx: ExportContext, body: Any, path: str) -> Iterator[Found]:
@@ -60,45 +54,36 @@ def _posts(ctx: ExportContext, body: Any, path: str) -> Iterator[Found]:
         caption = entry.get("title") if "title" in entry else (media[0].get("title") if media else None)
         created = entry.get("creation_timestamp") or (media[0].get("creation_timestamp") if media else None)
         yield Found(
-            observation(
+            own_item(
                 ctx,
                 "post",
-                export_native_id("post", entry),
-                parent=None,
-                thread=None,
+                entry,
                 author_name=None,
-                from_account=True,
                 text=str(caption or ""),
                 attachments=media_attachments(media),
                 created=seconds(created, "creation_timestamp"),
-                source=entry,
             ),
             f"/{number}",
         )
 
 
 def _comments(ctx: ExportContext, body: Any, path: str) -> Iterator[Found]:
-    wrapper = next(iter(body), "") if isinstance(body, dict) else ""
-    for number, entry in enumerate(list_of(body, path)):
+    for pointer, number, entry in numbered_entries(body, path):
         fields = entry.get("string_map_data") if isinstance(entry, dict) else None
         if not isinstance(fields, dict):
             raise ParseError(f"{path}: entry {number} has no 'string_map_data'")
         text = _value(fields, "Comment", "value")
         yield Found(
-            observation(
+            own_item(
                 ctx,
                 "comment",
-                export_native_id("comment", entry),
-                parent=None,
-                thread=None,
+                entry,
                 author_name=None,
-                from_account=True,
                 text=str(text or ""),
                 attachments=[],
                 created=seconds(_value(fields, "Time", "timestamp"), "timestamp"),
-                source=entry,
             ),
-            f"/{wrapper}/{number}" if wrapper else f"/{number}",
+            pointer,
         )
 
 

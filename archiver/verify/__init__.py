@@ -8,12 +8,16 @@ the object it concerns; it keeps going after any failure. What it checks:
 - the manifest chain of every account is unbroken, without gaps or forks (:mod:`.chain`);
 - completeness: every stored version under ``raw/``, ``media/``, ``items/``, ``documents/``,
   ``quarantine/`` and ``catalog/`` is listed by a manifest, no key has a delete marker or a
-  second version, and every run's WARC file has its manifest (:mod:`.completeness`);
+  second version, every run's WARC file has its manifest, and nothing is stored outside the
+  bucket layout (``audits/`` and ``releases/`` are never listed by design) (:mod:`.completeness`);
 - every ``items`` row's raw reference resolves to the response it was read from (:mod:`.rawrefs`);
 - every account with activity on a day has its diary, and every document passes PDF/A
   validation (:mod:`.documents`, once the documents stage exists);
-- every version is under an unexpired Object Lock retention (:mod:`.retention`);
+- every version, under any prefix, is under an unexpired Object Lock retention (:mod:`.retention`);
 - no configured token or key appears in any stored object (:mod:`.secrets`).
+
+Versions are read a few at a time (:func:`.inventory.read_versions`), large media files as a
+stream, so memory holds a handful of objects, never the bucket.
 
 Everything is read-only and works with the ``auditor`` identity. Only storing the report under
 ``audits/`` writes: :func:`run_audit` does that with the identity in the environment (the
@@ -35,11 +39,17 @@ from archiver.verify.chain import check_chains, listed_versions, load_manifests
 from archiver.verify.completeness import Listed, check_keys, check_runs_sealed, keys_in_scope
 from archiver.verify.documents import Validator, check_diaries, check_pdfa, pdfa_validator
 from archiver.verify.fixity import check_fixity
-from archiver.verify.inventory import Inventory, Read, load_inventory, read_versions
+from archiver.verify.inventory import STREAM_OVER, Inventory, Read, load_inventory, read_versions
 from archiver.verify.rawrefs import RawRefs
 from archiver.verify.report import CHECKS, Finding, Report, Scope, audit_key, store_report
 from archiver.verify.retention import check_retention
-from archiver.verify.secrets import Secret, SecretScanner, check_secrets, configured_secrets
+from archiver.verify.secrets import (
+    Secret,
+    SecretScanner,
+    check_secrets,
+    configured_secrets,
+    report_secrets,
+)
 
 __all__ = [
     "CHECKS",
@@ -87,7 +97,7 @@ def verify_archive(
     versions = [
         version for key in keys for version in inventory.versions.get(key, []) if not version.delete_marker
     ]
-    for read in read_versions(bucket, versions):
+    for read in read_versions(bucket, versions, stream_over=STREAM_OVER, scanner=scanner or None):
         _check_read(read, inventory, listed, report, now, scanner, validator, refs)
     refs.check(bucket, inventory, report)
     check_diaries({a for a in refs.activity() if scope.covers(a[2])}, inventory, report)
@@ -113,10 +123,13 @@ def _check_read(
             "unreadable", version.key, f"could not be read: {read.error}", version_id=version.version_id
         )
         return
-    report.count("bytes_read", len(read.data))
+    report.count("bytes_read", read.size)
+    report.count("versions_streamed", int(read.streamed))
     check_fixity(read, listed, report)
     check_retention(read, report, now)
-    if scanner:
+    if read.streamed:
+        report_secrets(version.key, version.version_id, read.found, report)
+    elif scanner:
         check_secrets(version.key, version.version_id, read.data, scanner, report)
     check_pdfa(read, validator, report)
     refs.collect(read, inventory, report)

@@ -88,8 +88,41 @@ def load_manifests(bucket: Bucket, inventory: Inventory, report: Report) -> list
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             report.add("manifest_unreadable", key, f"not a {FORMAT} manifest", version_id=version_id)
             continue
+        problem = shape_problem(data)
+        if problem:
+            report.add(
+                "manifest_unreadable", key, f"not a valid {FORMAT} manifest: {problem}", version_id=version_id
+            )
+            continue
         manifests.append(Manifest(key, version_id, read.sha256, data))
     return manifests
+
+
+_TEXT_FIELDS = ("account", "run_id", "day", "status")
+_REF_FIELDS = ("key", "version_id", "sha256")
+
+
+def shape_problem(data: dict[str, Any]) -> str | None:
+    """Return what is wrong with the types of a manifest's fields, or None when they are right."""
+    for name in _TEXT_FIELDS:
+        if data.get(name) is not None and not isinstance(data[name], str):
+            return f"{name!r} is a {type(data[name]).__name__}, not text"
+    sequence = data.get("sequence")
+    if sequence is not None and (not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1):
+        return f"'sequence' is {sequence!r}, not a whole number from 1"
+    previous = data.get("previous")
+    if previous is not None:
+        if not isinstance(previous, dict):
+            return f"'previous' is a {type(previous).__name__}, not an object with {', '.join(_REF_FIELDS)}"
+        wrong = [name for name in ("key", "sha256") if not isinstance(previous.get(name), str)]
+        if not isinstance(previous.get("version_id"), str | None):
+            wrong.append("version_id")
+        if wrong:
+            return f"'previous' lacks text fields {', '.join(wrong)}"
+    objects = data.get("objects")
+    if objects is not None and not (isinstance(objects, list) and all(isinstance(o, dict) for o in objects)):
+        return "'objects' is not a list of objects"
+    return None
 
 
 def check_chains(manifests: list[Manifest], report: Report, scope: Scope) -> None:

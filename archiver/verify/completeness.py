@@ -4,8 +4,13 @@ and current.
 Keys are never reused, so each key of the archive should have exactly one version, listed by
 exactly one manifest, and no delete marker. A later version (a replacement, a flipped byte), a
 delete marker, a version no manifest lists (an orphan) and a run's WARC file without a manifest
-are each reported with the key they concern. ``audits/`` and ``releases/`` have their own
-records and are not part of this check; nor are root files such as the bucket's README.
+are each reported with the key they concern. One exception: two runs storing the same media file
+at the same moment leave two versions of its ``media/sha256/...`` key, each listed by its run;
+the content is the same (the key is its sha256, which fixity checks per version), so that is no
+finding. ``audits/`` and ``releases/`` have their own records and are not listed by manifests,
+so they get no orphan check, but they are read (secrets, retention) and their delete markers are
+reported; an object under any other prefix is outside the bucket layout and reported unless a
+manifest lists it.
 """
 
 from __future__ import annotations
@@ -26,9 +31,19 @@ REGENERATED_PREFIXES = ("documents/", "catalog/")
 when what they show changes; each version must still be listed, and the current one too."""
 
 
+UNLISTED_PREFIXES = ("audits/", "releases/")
+"""Parts of the bucket layout with their own records, never listed by a manifest by design."""
+MEDIA_PREFIX = "media/sha256/"
+
+
 def is_archived(key: str) -> bool:
     """Return whether every version of ``key`` must be listed by a manifest."""
     return key.startswith(ARCHIVE_PREFIXES) or "/" not in key
+
+
+def is_known(key: str) -> bool:
+    """Return whether ``key`` is in the bucket layout (archive, manifests, audits, releases)."""
+    return is_archived(key) or key.startswith((MANIFEST_PREFIX, *UNLISTED_PREFIXES))
 
 
 def is_regenerated(key: str) -> bool:
@@ -56,13 +71,10 @@ def key_day(key: str) -> str | None:
 
 
 def keys_in_scope(inventory: Inventory, manifests: list[Manifest], scope: Scope) -> list[str]:
-    """Return the archive and manifest keys a verify of ``scope`` looks at: those of its days, and
-    every key a manifest of its days lists (media written those days)."""
-    keys = {
-        key
-        for key in inventory.versions
-        if (is_archived(key) or key.startswith(MANIFEST_PREFIX)) and scope.covers(key_day(key))
-    }
+    """Return the keys a verify of ``scope`` looks at: every key of its days (day-less keys such as
+    media, releases, audits or stray objects only for the whole archive), and every key a manifest
+    of its days lists (media written those days)."""
+    keys = {key for key in inventory.versions if scope.covers(key_day(key))}
     keys |= {str(entry.get("key")) for m in manifests if scope.covers(m.day) for entry in m.objects}
     return sorted(keys)
 
@@ -84,7 +96,7 @@ def check_keys(keys: list[str], inventory: Inventory, listed: Listed, report: Re
             )
         if key.startswith(MANIFEST_PREFIX):
             _check_manifest_versions(key, inventory, report)
-        else:
+        elif not key.startswith(UNLISTED_PREFIXES):
             _check_unlisted(key, versions, listed, report)
         _check_listed(key, current, inventory, listed, listed_ids, report)
 
@@ -103,13 +115,14 @@ def _check_manifest_versions(key: str, inventory: Inventory, report: Report) -> 
 
 
 def _check_unlisted(key: str, versions: list[Version], listed: Listed, report: Report) -> None:
+    where = "" if is_known(key) else f", and {key.split('/', 1)[0]}/ is not part of the bucket layout"
     for version in versions:
         if not version.delete_marker and (key, version.version_id) not in listed:
             report.add(
                 "unlisted",
                 key,
                 f"version {version.version_id} ({version.size} bytes, {version.last_modified:%Y-%m-%d %H:%M:%S}) "
-                "is listed by no manifest",
+                f"is listed by no manifest{where}",
                 version_id=version.version_id,
             )
 
@@ -143,7 +156,12 @@ def _check_listed(
                 version_id=version_id,
                 manifest=first,
             )
-        elif current is not None and not current.delete_marker and current.version_id != version_id:
+        elif (
+            current is not None
+            and not current.delete_marker
+            and current.version_id != version_id
+            and not _same_media(key, version_id, current, listed)
+        ):
             report.add(
                 "not_current",
                 key,
@@ -151,6 +169,17 @@ def _check_listed(
                 version_id=current.version_id,
                 manifest=first,
             )
+
+
+def _same_media(key: str, version_id: str, current: Version, listed: Listed) -> bool:
+    """Return whether both versions of a media key are listed with the sha256 the key names: the
+    same file stored twice by two runs at once. Fixity checks each version's bytes against the key."""
+    if not key.startswith(MEDIA_PREFIX):
+        return False
+    address = key.rsplit("/", 1)[-1]
+    entries = listed.get((key, version_id), []) + listed.get((key, current.version_id), [])
+    listed_current = (key, current.version_id) in listed
+    return listed_current and all(entry.get("sha256") == address for _, entry in entries)
 
 
 def _listed_ids(listed: Listed) -> dict[str, list[str]]:

@@ -12,17 +12,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
+from archiver.runs import diary_key
 from archiver.verify.inventory import Inventory, Read
 from archiver.verify.report import Report
 
 DOCUMENTS_PREFIX = "documents/"
 
 Validator = Callable[[bytes], list[str]]
-
-
-def diary_key(account: str, day: str) -> str:
-    """Return ``documents/{account}/{yyyy}/{mm}/{account}_{yyyy-mm-dd}.pdf``."""
-    return f"{DOCUMENTS_PREFIX}{account}/{day[:4]}/{day[5:7]}/{account}_{day}.pdf"
 
 
 def pdfa_validator() -> Validator | str:

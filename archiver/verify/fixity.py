@@ -3,11 +3,9 @@ media file's bytes hash to the address it is stored under."""
 
 from __future__ import annotations
 
-from archiver.verify.completeness import Listed
+from archiver.verify.completeness import MEDIA_PREFIX, Listed
 from archiver.verify.inventory import Read
 from archiver.verify.report import Report
-
-MEDIA_PREFIX = "media/sha256/"
 
 
 def check_fixity(read: Read, listed: Listed, report: Report) -> None:
@@ -16,11 +14,11 @@ def check_fixity(read: Read, listed: Listed, report: Report) -> None:
     for manifest, entry in listed.get((key, version_id), []):
         report.count("objects_checked")
         expected_sha, expected_size = entry.get("sha256"), entry.get("size")
-        if expected_sha != read.sha256 or expected_size != len(read.data):
+        if expected_sha != read.sha256 or expected_size != read.size:
             report.add(
                 "altered",
                 key,
-                f"stored bytes have sha256 {read.sha256} and {len(read.data)} bytes; the manifest lists "
+                f"stored bytes have sha256 {read.sha256} and {read.size} bytes; the manifest lists "
                 f"sha256 {expected_sha} and {expected_size} bytes",
                 version_id=version_id,
                 manifest=manifest.key,

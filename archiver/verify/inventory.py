@@ -9,10 +9,12 @@ list rights of the ``auditor`` identity.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -100,7 +102,11 @@ def _version(entry: Any, *, delete_marker: bool) -> Version:
 
 @dataclass(frozen=True)
 class Read:
-    """One version's bytes as read, with its sha256 and the Object Lock headers the server sent."""
+    """One version's bytes as read, with its sha256 and the Object Lock headers the server sent.
+
+    A streamed read (a large media file) keeps no bytes: ``data`` is empty, ``size`` and
+    ``sha256`` are over the streamed chunks, and ``found`` holds what the secret scanner found in them.
+    """
 
     version: Version
     data: bytes
@@ -108,32 +114,119 @@ class Read:
     lock_mode: str | None
     retain_until: datetime | None
     error: str | None = None
+    size: int = 0
+    streamed: bool = False
+    found: frozenset[tuple[str, str]] = frozenset()
 
 
-def read_version(bucket: Bucket, version: Version) -> Read:
-    """Return the bytes of ``version`` with their sha256 and retention (``error`` set if unreadable)."""
+class ChunkScanner(Protocol):
+    """Searches bytes for secrets; a match may span two chunks by up to ``overlap`` bytes."""
+
+    @property
+    def overlap(self) -> int:
+        """Return how many bytes of one chunk must be searched again with the next."""
+
+    def scan(self, data: bytes) -> list[tuple[str, str]]:
+        """Return (secret label, encoding) for every secret found in ``data``."""
+
+
+STREAM_PREFIXES = ("media/",)
+"""Where objects are read as a stream when large: no check needs a media file's bytes whole."""
+STREAM_OVER = 4 * 1024 * 1024
+"""Objects under :data:`STREAM_PREFIXES` larger than this are hashed (and scanned) chunk by chunk."""
+CHUNK_SIZE = 1024 * 1024
+
+
+def streams(version: Version, stream_over: int | None) -> bool:
+    """Return whether ``version`` is read as a stream (a large media file) rather than whole."""
+    return stream_over is not None and version.key.startswith(STREAM_PREFIXES) and version.size > stream_over
+
+
+def read_version(
+    bucket: Bucket,
+    version: Version,
+    *,
+    stream_over: int | None = None,
+    scanner: ChunkScanner | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Read:
+    """Return the bytes of ``version`` with their sha256 and retention (``error`` set if unreadable).
+
+    With ``stream_over``, a media file larger than that is streamed instead: the returned Read
+    has no bytes, only their size and sha256 and what ``scanner`` found in them.
+    """
+    streamed = streams(version, stream_over)
     try:
         answer = bucket.client.get_object(Bucket=bucket.name, Key=version.key, VersionId=version.version_id)
-        data = answer["Body"].read()
+        if streamed:
+            size, sha256, found = _stream(answer["Body"].iter_chunks(chunk_size), scanner)
+            data = b""
+        else:
+            data = answer["Body"].read()
+            size, sha256, found = len(data), hashlib.sha256(data).hexdigest(), frozenset()
     except (ClientError, BotoCoreError) as error:
         return Read(version, b"", "", None, None, error=str(error))
     return Read(
         version,
         data,
-        hashlib.sha256(data).hexdigest(),
+        sha256,
         answer.get("ObjectLockMode"),
         answer.get("ObjectLockRetainUntilDate"),
+        size=size,
+        streamed=streamed,
+        found=found,
     )
+
+
+def _stream(
+    chunks: Iterable[bytes], scanner: ChunkScanner | None
+) -> tuple[int, str, frozenset[tuple[str, str]]]:
+    """Return the size and sha256 of ``chunks`` and what ``scanner`` found in them, chunk by chunk."""
+    digest = hashlib.sha256()
+    size = 0
+    tail = b""
+    found: set[tuple[str, str]] = set()
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+        if scanner is not None:
+            window = tail + chunk
+            found.update(scanner.scan(window))
+            tail = window[-scanner.overlap :] if scanner.overlap else b""
+    return size, digest.hexdigest(), frozenset(found)
 
 
 READ_WORKERS = 4
 """Concurrent reads: the S3 round trips overlap, the hashing and checks stay in one thread."""
 
 
-def read_versions(bucket: Bucket, versions: list[Version], workers: int = READ_WORKERS) -> Iterator[Read]:
-    """Yield each version's :class:`Read`, in the given order, reading a few ahead concurrently."""
-    from concurrent.futures import ThreadPoolExecutor
+def read_versions(
+    bucket: Bucket,
+    versions: Iterable[Version],
+    workers: int = READ_WORKERS,
+    *,
+    stream_over: int | None = None,
+    scanner: ChunkScanner | None = None,
+) -> Iterator[Read]:
+    """Yield each version's :class:`Read`, in the given order, reading a few ahead concurrently.
 
+    At most ``2 * workers`` reads are in flight or waiting to be consumed at any time, so
+    memory holds a few objects, never the whole bucket. ``stream_over`` and ``scanner`` are
+    passed to :func:`read_version`.
+    """
     _ = bucket.client  # created once, before the threads share it
+    window = max(1, 2 * workers)
+    pending: deque[Future[Read]] = deque()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(lambda version: read_version(bucket, version), versions)
+        try:
+            for version in versions:
+                pending.append(
+                    pool.submit(read_version, bucket, version, stream_over=stream_over, scanner=scanner)
+                )
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:  # a consumer that stops early: start no further reads
+                future.cancel()

@@ -2,9 +2,9 @@
 
 Every stored version is searched as a reader would see it: WARC files decompressed (every gzip
 member), Parquet files decoded (the bytes of every string value, nested ones too), PDF files with
-every stream decoded, everything
-else as stored. Each secret is looked for raw, percent-encoded (upper and lower-case hex, ``+``
-or ``%20`` for spaces), JSON-escaped and base64-encoded. Findings name the secret by its label
+every stream decoded, everything else as stored (large media files chunk by chunk as they are
+streamed, see :mod:`.inventory`). Each secret is looked for raw, percent-encoded (upper and
+lower-case hex, ``+`` or ``%20`` for spaces), JSON-escaped and base64-encoded. Findings name the secret by its label
 (for example the environment variable that holds it), never by its value.
 """
 
@@ -16,7 +16,7 @@ import io
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,11 @@ class SecretScanner:
 
     def __bool__(self) -> bool:
         return bool(self._patterns)
+
+    @property
+    def overlap(self) -> int:
+        """Return how many bytes a match can reach back into the previous chunk of a stream."""
+        return max((len(form) for _, _, form in self._patterns), default=1) - 1
 
     def scan(self, data: bytes) -> list[tuple[str, str]]:
         """Return (secret label, encoding) for every secret found in ``data``."""
@@ -169,15 +174,20 @@ def stack_secrets(stack_dir: Path) -> list[Secret]:
 
 def check_secrets(key: str, version_id: str, data: bytes, scanner: SecretScanner, report: Report) -> None:
     """Report every configured secret found in one stored version (by label and encoding only)."""
-    found: dict[str, set[str]] = {}
-    for form in readable_forms(key, data):
-        for label, how in scanner.scan(form):
-            found.setdefault(label, set()).add(how)
-    for label, hows in sorted(found.items()):
+    found = [match for form in readable_forms(key, data) for match in scanner.scan(form)]
+    report_secrets(key, version_id, found, report)
+
+
+def report_secrets(key: str, version_id: str, found: Iterable[tuple[str, str]], report: Report) -> None:
+    """Report each secret of ``found`` ((label, encoding) pairs, e.g. from a streamed read) once."""
+    hows: dict[str, set[str]] = {}
+    for label, how in found:
+        hows.setdefault(label, set()).add(how)
+    for label, names in sorted(hows.items()):
         report.add(
             "secret",
             key,
-            f"the {label} appears in version {version_id} ({', '.join(sorted(hows))}); revoke and "
+            f"the {label} appears in version {version_id} ({', '.join(sorted(names))}); revoke and "
             "renew that secret now, then record the exposure",
             version_id=version_id,
         )

@@ -7,16 +7,15 @@ copies and repeated JSON encoding: the only JSON encoding per item is ``source_j
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
 import msgspec
 
-from archiver.connectors.base import Attachment, Observation
+from archiver.connectors.base import Attachment, Observation, make_observation
 from archiver.errors import ParseError
-from archiver.items import record_class
 
 FACEBOOK: Final = "facebook"
 INSTAGRAM: Final = "instagram"
@@ -28,6 +27,21 @@ HIDDEN: Final = "hidden"
 PRIVATE: Final = "private"
 PRESENT: Final = "present"
 DELETED: Final = "deleted_at_source"
+
+POST: Final = "post"
+COMMENT: Final = "comment"
+REPLY: Final = "reply"
+CONVERSATION: Final = "conversation"
+MESSAGE: Final = "message"
+
+COMMENT_EDGES: Final = frozenset({"comments", "replies"})
+CONVERSATION_EDGES: Final = frozenset({"conversations"})
+MESSAGE_EDGES: Final = frozenset({"messages"})
+OWN_IG_MEDIA_EDGES: Final = frozenset({"media", "stories"})
+"""Edges that list only the IG user's own media, so a media without ``owner`` is the account's."""
+IG_MEDIA_EDGES: Final = OWN_IG_MEDIA_EDGES | {"tags"}
+MENTION_FIELDS: Final = ("mentioned_media", "mentioned_comment")
+"""Fields of an IG user object holding a media or comment that mentions the account."""
 
 _MILLISECONDS_FROM: Final = 100_000_000_000
 """Unix times above this are milliseconds (Messenger webhooks), below it seconds."""
@@ -68,15 +82,6 @@ class Context:
         """Return an anchor for ``native_id``; a thread root is its own thread when none is given."""
         key = f"{platform}:{self.account}:{native_id}"
         return Anchor(key, native_id, kind, thread_key or key)
-
-
-def first_of_each_item(found: Iterable[Observation]) -> Iterator[Observation]:
-    """Return the observations in order, each item key once (the first sighting in a body)."""
-    seen: set[str] = set()
-    for item in found:
-        if item["item_key"] not in seen:
-            seen.add(item["item_key"])
-            yield item
 
 
 def dumps(obj: Any) -> str:
@@ -162,6 +167,18 @@ def edge_data(edge: Any) -> list[Any]:
     return []
 
 
+def edge_objects(objects: list[Any], edge: str | None) -> Iterator[dict[str, Any]]:
+    """Yield the objects of an edge's ``data`` list one by one; raise ParseError at an entry that
+    is not an object."""
+    for obj in objects:
+        if not isinstance(obj, dict):
+            raise ParseError(
+                f"the {edge or 'data'!r} list holds {type(obj).__name__} entries, not objects; the body is "
+                "kept in quarantine: check the fields requested for this edge."
+            )
+        yield obj
+
+
 def strip_edges(obj: dict[str, Any], child_edges: frozenset[str]) -> dict[str, Any]:
     """Return ``obj`` without what belongs elsewhere: child items' data and every ``paging``.
 
@@ -243,27 +260,10 @@ def observation(
     source: dict[str, Any],
 ) -> Observation:
     """Return one observation; ``thread_key`` None means the item is its own thread root."""
-    key = f"{platform}:{ctx.account}:{native_id}"
-    author_id, author_name = author
-    from_account = author_id is not None and author_id == ctx.account
-    return {
-        "item_key": key,
-        "platform": platform,
-        "account_id": ctx.account,
-        "kind": kind,
-        "native_id": native_id,
-        "parent_key": parent_key,
-        "thread_key": thread_key or key,
-        "author_id": author_id,
-        "author_name": author_name,
-        "from_account": from_account,
-        "record_class": record_class(from_account),
-        "text": text,
-        "attachments": attachments,
-        "permalink": permalink,
-        "created_at": created_at,
-        "edited_at": edited_at,
-        "visibility": visibility,
-        "state": state,
-        "source_json": dumps(source),
-    }
+    return make_observation(
+        platform, ctx.account, kind, native_id,
+        parent_key=parent_key, thread_key=thread_key, author=author,
+        from_account=author[0] is not None and author[0] == ctx.account,
+        text=text, attachments=attachments, permalink=permalink, created_at=created_at,
+        edited_at=edited_at, visibility=visibility, state=state, source=source,
+    )  # fmt: skip

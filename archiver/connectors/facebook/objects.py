@@ -22,19 +22,30 @@ from typing import Any, Final
 from archiver.connectors.base import Observation
 from archiver.connectors.facebook import attachments as att
 from archiver.connectors.facebook.common import (
+    COMMENT,
+    COMMENT_EDGES,
+    CONVERSATION,
+    CONVERSATION_EDGES,
     DELETED,
     FACEBOOK,
     HIDDEN,
+    IG_MEDIA_EDGES,
     INSTAGRAM,
+    MENTION_FIELDS,
+    MESSAGE,
+    MESSAGE_EDGES,
+    POST,
     PRESENT,
     PRIVATE,
     PUBLIC,
+    REPLY,
     Anchor,
     Context,
     absolute_link,
     author_of,
     dumps,
     edge_data,
+    edge_objects,
     edited_time,
     facebook_link,
     observation,
@@ -46,11 +57,6 @@ from archiver.connectors.facebook.common import (
 )
 from archiver.errors import ParseError
 
-POST: Final = "post"
-COMMENT: Final = "comment"
-REPLY: Final = "reply"
-CONVERSATION: Final = "conversation"
-MESSAGE: Final = "message"
 IG_MEDIA: Final = "ig_media"
 IG_COMMENT: Final = "ig_comment"
 
@@ -59,11 +65,6 @@ OWN_POST_EDGES: Final = frozenset(
 )
 """Edges that list only the Page's own posts, so a post without ``from`` is the Page's."""
 POST_EDGES: Final = OWN_POST_EDGES | {"feed", "tagged", "visitor_posts", "ads_posts", "promotable_posts"}
-COMMENT_EDGES: Final = frozenset({"comments", "replies"})
-CONVERSATION_EDGES: Final = frozenset({"conversations"})
-MESSAGE_EDGES: Final = frozenset({"messages"})
-OWN_IG_MEDIA_EDGES: Final = frozenset({"media", "stories"})
-IG_MEDIA_EDGES: Final = OWN_IG_MEDIA_EDGES | {"tags"}
 SKIP_EDGES: Final = frozenset(
     {
         "insights", "reactions", "likes", "attachments", "subattachments", "children", "sharedposts",
@@ -96,9 +97,6 @@ _POST_MARKERS: Final = frozenset({"updated_time", "status_type", "type", "privac
 _POST_CHILD_EDGES: Final = frozenset({"comments"})
 _CONVERSATION_CHILD_EDGES: Final = frozenset({"messages"})
 _NO_CHILD_EDGES: Final = frozenset[str]()
-_MENTION_FIELDS: Final = ("mentioned_media", "mentioned_comment")
-"""Fields of an Instagram user object holding a media or comment that mentions the account
-(an Instagram body: refused here)."""
 
 
 def classify(obj: dict[str, Any], edge: str | None, instagram: bool = False) -> str | None:
@@ -174,12 +172,7 @@ def walk_list(
     ctx: Context, objects: list[Any], edge: str | None, parent: Anchor | None, platform: str = FACEBOOK
 ) -> None:
     """Add the observations of every object of an edge's ``data`` list; return None."""
-    for obj in objects:
-        if not isinstance(obj, dict):
-            raise ParseError(
-                f"the {edge or 'data'!r} list holds {type(obj).__name__} entries, not objects; the body is "
-                "kept in quarantine: check the fields requested for this edge."
-            )
+    for obj in edge_objects(objects, edge):
         walk(ctx, obj, edge, parent, platform)
 
 
@@ -187,7 +180,7 @@ def container(ctx: Context, obj: dict[str, Any], platform: str) -> None:
     """Add the items in a non-item object's edges (a Page's posts, a post id's comments); return None."""
     for name in CONTAINER_EDGES.intersection(obj):
         walk_edge(ctx, obj[name], name, None, platform)
-    for name in _MENTION_FIELDS:
+    for name in MENTION_FIELDS:
         mentioned = obj.get(name)
         if isinstance(mentioned, dict):
             raise instagram_object(mentioned)

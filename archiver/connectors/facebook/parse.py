@@ -24,30 +24,29 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Final, NamedTuple
 from urllib.parse import urlsplit
 
-from archiver.connectors.base import Observation
+from archiver.connectors.base import Observation, first_of_each_item
 from archiver.connectors.facebook.common import (
+    COMMENT_EDGES,
+    CONVERSATION,
     FACEBOOK,
     INSTAGRAM,
+    MESSAGE_EDGES,
+    POST,
     UNKNOWN_ACCOUNT,
     Anchor,
     Context,
     edge_data,
-    first_of_each_item,
     inbox_page,
     permalink_post,
     str_id,
 )
 from archiver.connectors.facebook.objects import (
-    COMMENT_EDGES,
     CONTAINER_EDGES,
-    CONVERSATION,
     IG_COMMENT,
-    MESSAGE_EDGES,
-    POST,
     SKIP_EDGES,
     classify,
     instagram_object,
@@ -61,6 +60,11 @@ from archiver.errors import ParseError
 _VERSION: Final = re.compile(r"v\d+(?:\.\d+)?$")
 _ACCOUNT_SAMPLE: Final = 5
 """How many objects of a body are looked at to find whose account it is."""
+
+BodyHandler = Callable[[str | None, dict[str, Any], str | None, list[Observation]], None]
+"""Appends the observations of one body object (url, body, account id, out) to ``out``."""
+DeliveryHandler = Callable[[dict[str, Any], str | None, list[Observation]], None]
+"""Appends the observations of one webhook delivery (body, account id, out) to ``out``."""
 
 
 class Request(NamedTuple):
@@ -96,25 +100,44 @@ def parse(url: str | None, body: Any, account_id: str | None) -> Iterator[Observ
     before anything is yielded, so a body gives either all its items or none.
     """
     found: list[Observation] = []
-    _collect(url, body, account_id, found)
+    collect_body(url, body, account_id, found, "a Graph API object", parse_delivery, _collect)
     yield from first_of_each_item(found)
 
 
-def _collect(url: str | None, body: Any, account_id: str | None, out: list[Observation]) -> None:
+def collect_body(
+    url: str | None,
+    body: Any,
+    account_id: str | None,
+    out: list[Observation],
+    what: str,
+    delivery: DeliveryHandler,
+    response: BodyHandler,
+) -> None:
+    """Append the observations of a decoded Graph body to ``out``; return None.
+
+    A batch response gives each of its bodies in turn (without URL); a webhook delivery goes
+    to ``delivery``, any other object to ``response``. Raises ParseError for an error envelope
+    and for a body that is no JSON object (naming ``what`` the platform's bodies are).
+    """
     if isinstance(body, list):
         for inner in batch_bodies(body):
-            _collect(None, inner, account_id, out)
+            collect_body(None, inner, account_id, out, what, delivery, response)
         return
     if not isinstance(body, dict):
         raise ParseError(
-            f"the body is a JSON {type(body).__name__}, not a Graph API object; it is kept in "
+            f"the body is a JSON {type(body).__name__}, not {what}; it is kept in "
             "quarantine: check that the response was JSON from the Graph API."
         )
     if "error" in body:
         raise graph_error(body["error"])
     if is_delivery(body):
-        parse_delivery(body, account_id, out)
+        delivery(body, account_id, out)
         return
+    response(url, body, account_id, out)
+
+
+def _collect(url: str | None, body: dict[str, Any], account_id: str | None, out: list[Observation]) -> None:
+    """Append the items of a Graph response object to ``out``; refuse an Instagram request."""
     request = Request.from_url(url)
     if request.platform == INSTAGRAM:
         raise ParseError(

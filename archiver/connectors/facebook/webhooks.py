@@ -18,12 +18,16 @@ from typing import Any, Final
 from archiver.connectors.base import Observation
 from archiver.connectors.facebook import attachments as att
 from archiver.connectors.facebook.common import (
+    COMMENT,
     DELETED,
     FACEBOOK,
     HIDDEN,
+    MESSAGE,
+    POST,
     PRESENT,
     PRIVATE,
     PUBLIC,
+    REPLY,
     UNKNOWN_ACCOUNT,
     Context,
     author_of,
@@ -31,7 +35,7 @@ from archiver.connectors.facebook.common import (
     parse_time,
     str_id,
 )
-from archiver.connectors.facebook.objects import COMMENT, MESSAGE, POST, REPLY, dm_thread_key
+from archiver.connectors.facebook.objects import dm_thread_key
 from archiver.errors import ParseError
 
 _POST_ITEMS: Final = frozenset({"post", "status", "photo", "video", "share", "album", "note"})

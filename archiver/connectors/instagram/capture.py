@@ -3,7 +3,9 @@
 Field expansion keeps the request count low: one ``/{ig-user-id}/media`` page returns up to 100
 media, each with its carousel children and first 100 comments, each comment with its first 100
 replies (replies are one level deep); only longer threads need further pages. Conversations
-(``platform=instagram``) come with their messages nested.
+(``platform=instagram``) come with their messages nested, from the linked Facebook Page
+(``/{page-id}/conversations``) with Facebook Login, from ``/me/conversations`` with Instagram
+Login: the IG user node has no conversations edge.
 
 Instagram serves the details of only the 20 newest messages of a conversation: the older ones
 are listed by id only. Each such conversation is reported as a gap of the run (how many
@@ -19,11 +21,11 @@ from collections.abc import Iterator
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from archiver.config import Account, Settings
+from archiver.config import Account, Settings, needs_page_id
 from archiver.connectors.base import CaptureWindow
 from archiver.connectors.facebook.capture import graph_data, graph_pages, next_page_url
 from archiver.connectors.instagram.objects import unreadable_message_ids
-from archiver.errors import ObjectGoneError, PlatformError
+from archiver.errors import ConfigError, ObjectGoneError, PlatformError
 from archiver.http import ApiClient, Response
 from archiver.items import item_key
 
@@ -56,6 +58,7 @@ def capture(client: ApiClient, account: Account, window: CaptureWindow, settings
     """Fetch the IG user, its media with comments and replies, and its conversations; return
     every response (gaps go to ``client.report``)."""
     base = account.base_url(settings)
+    inbox = conversations_node(account, base)
     responses = [client.get_api(f"{base}/{account.id}", {"fields": USER_FIELDS})]
     window_params = {"limit": str(PAGE_SIZE), "until": str(int(window["until"].timestamp()))}
     if window["since"] is not None:
@@ -64,12 +67,31 @@ def capture(client: ApiClient, account: Account, window: CaptureWindow, settings
     for page in graph_pages(client, f"{base}/{account.id}/media", media_params):
         responses += [page, *_nested_pages(client, graph_data(page.json()), "comments", "replies")]
     conversation_params = {"platform": "instagram", "fields": CONVERSATION_FIELDS, "limit": str(PAGE_SIZE)}
-    for page in graph_pages(client, f"{base}/{account.id}/conversations", conversation_params):
+    for page in graph_pages(client, f"{base}/{inbox}/conversations", conversation_params):
         responses.append(page)
         for conversation in graph_data(page.json()):
             responses += _conversation_messages(client, account, conversation)
     _note_unreadable(client)
     return responses
+
+
+def conversations_node(account: Account, base: str) -> str:
+    """Return the node whose ``conversations`` edge lists the account's direct messages: the
+    linked Facebook Page (``page_id``) with Facebook Login, ``me`` with Instagram Login.
+
+    Raises ConfigError for an account read through graph.facebook.com without ``page_id``
+    (the IG user node has no ``conversations`` there: Graph answers error 100).
+    """
+    if account.page_id:
+        return account.page_id
+    if needs_page_id(base):
+        raise ConfigError(
+            f"Instagram account '{account.name}' is read through graph.facebook.com (Facebook Login), "
+            "where its direct messages are on the linked Facebook Page: set page_id (the Page's id) "
+            "for it in the accounts file, or use Instagram Login (api_base https://graph.instagram.com/...).",
+            account=account.name,
+        )
+    return "me"
 
 
 def confirm(

@@ -21,14 +21,26 @@ from typing import Any, Final
 from archiver.connectors.base import Observation
 from archiver.connectors.facebook import attachments as att
 from archiver.connectors.facebook.common import (
+    COMMENT,
+    COMMENT_EDGES,
+    CONVERSATION,
+    CONVERSATION_EDGES,
     HIDDEN,
+    IG_MEDIA_EDGES,
     INSTAGRAM,
+    MENTION_FIELDS,
+    MESSAGE,
+    MESSAGE_EDGES,
+    OWN_IG_MEDIA_EDGES,
+    POST,
     PRESENT,
     PUBLIC,
+    REPLY,
     Anchor,
     Context,
     author_of,
     edge_data,
+    edge_objects,
     observation,
     parse_time,
     str_id,
@@ -37,19 +49,7 @@ from archiver.connectors.facebook.common import (
 from archiver.connectors.facebook.objects import conversation_item, message_item
 from archiver.errors import ParseError
 
-POST: Final = "post"
-COMMENT: Final = "comment"
-REPLY: Final = "reply"
-CONVERSATION: Final = "conversation"
-MESSAGE: Final = "message"
-
-OWN_MEDIA_EDGES: Final = frozenset({"media", "stories"})
-"""Edges that list only the account's own media, so a media without ``owner`` is the account's."""
-MEDIA_EDGES: Final = OWN_MEDIA_EDGES | {"tags"}
-COMMENT_EDGES: Final = frozenset({"comments", "replies"})
-CONVERSATION_EDGES: Final = frozenset({"conversations"})
-MESSAGE_EDGES: Final = frozenset({"messages"})
-CONTAINER_EDGES: Final = MEDIA_EDGES | CONVERSATION_EDGES
+CONTAINER_EDGES: Final = IG_MEDIA_EDGES | CONVERSATION_EDGES
 """Item edges an IG user object may carry when fetched with field expansion."""
 SKIP_EDGES: Final = frozenset(
     {"insights", "children", "product_tags", "participants", "to", "collaborators", "business_discovery"}
@@ -67,7 +67,6 @@ _FACEBOOK_MARKERS: Final = frozenset(
     }
 )  # fmt: skip
 """Keys of Facebook posts, comments and videos that Instagram objects never carry."""
-_MENTION_FIELDS: Final = ("mentioned_media", "mentioned_comment")
 _MEDIA_CHILD_EDGES: Final = frozenset({"comments"})
 _COMMENT_CHILD_EDGES: Final = frozenset({"replies"})
 _MESSAGE_DETAILS: Final = frozenset({"from", "message", "attachments", "to", "shares", "story", "is_deleted"})
@@ -86,7 +85,7 @@ def classify(obj: dict[str, Any], edge: str | None) -> str | None:
         return _direct(obj, MESSAGE)
     if edge in COMMENT_EDGES:
         return COMMENT
-    if edge in MEDIA_EDGES:
+    if edge in IG_MEDIA_EDGES:
         return POST
     if not _COMMENT_MARKERS.isdisjoint(obj):
         return COMMENT
@@ -131,7 +130,7 @@ def walk(ctx: Context, obj: dict[str, Any], edge: str | None, parent: Anchor | N
     """Append the observations of ``obj`` and everything nested in it to ``ctx.out``; return None."""
     kind = classify(obj, edge)
     if kind == POST:
-        media(ctx, obj, own=edge in OWN_MEDIA_EDGES)
+        media(ctx, obj, own=edge in OWN_IG_MEDIA_EDGES)
     elif kind == COMMENT:
         comment(ctx, obj, parent)
     elif kind == CONVERSATION:
@@ -144,12 +143,7 @@ def walk(ctx: Context, obj: dict[str, Any], edge: str | None, parent: Anchor | N
 
 def walk_list(ctx: Context, objects: list[Any], edge: str | None, parent: Anchor | None) -> None:
     """Append the observations of every object of an edge's ``data`` list; return None."""
-    for obj in objects:
-        if not isinstance(obj, dict):
-            raise ParseError(
-                f"the {edge or 'data'!r} list holds {type(obj).__name__} entries, not objects; the body is "
-                "kept in quarantine: check the fields requested for this edge."
-            )
+    for obj in edge_objects(objects, edge):
         walk(ctx, obj, edge, parent)
 
 
@@ -157,7 +151,7 @@ def container(ctx: Context, obj: dict[str, Any]) -> None:
     """Append the items in a non-item object's edges (an IG user's media, a media id's comments)."""
     for name in sorted(CONTAINER_EDGES.intersection(obj)):
         walk_list(ctx, edge_data(obj[name]), name, None)
-    for name in _MENTION_FIELDS:
+    for name in MENTION_FIELDS:
         mentioned = obj.get(name)
         if isinstance(mentioned, dict):
             walk(ctx, mentioned, None, None)

@@ -24,26 +24,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Final
 
-from archiver.connectors.base import Observation
+from archiver.connectors.base import Observation, first_of_each_item
 from archiver.connectors.facebook.common import (
+    COMMENT,
+    COMMENT_EDGES,
+    CONVERSATION,
     INSTAGRAM,
+    MESSAGE_EDGES,
+    POST,
     UNKNOWN_ACCOUNT,
     Anchor,
     Context,
     edge_data,
-    first_of_each_item,
     parse_time,
     str_id,
 )
-from archiver.connectors.facebook.parse import Request, batch_bodies, graph_error, is_ids_map
-from archiver.connectors.facebook.webhooks import is_delivery, messaging_events
+from archiver.connectors.facebook.parse import Request, collect_body, is_ids_map
+from archiver.connectors.facebook.webhooks import messaging_events
 from archiver.connectors.instagram.objects import (
-    COMMENT,
-    COMMENT_EDGES,
     CONTAINER_EDGES,
-    CONVERSATION,
-    MESSAGE_EDGES,
-    POST,
     SKIP_EDGES,
     ig_comment_change,
     walk_list,
@@ -64,25 +63,12 @@ def parse(url: str | None, body: Any, account_id: str | None) -> Iterator[Observ
     that cannot be understood, so a body gives either all its items or none.
     """
     found: list[Observation] = []
-    _collect(url, body, account_id, found)
+    collect_body(url, body, account_id, found, "an Instagram Graph API object", _delivery, _collect)
     yield from first_of_each_item(found)
 
 
-def _collect(url: str | None, body: Any, account_id: str | None, out: list[Observation]) -> None:
-    if isinstance(body, list):
-        for inner in batch_bodies(body):
-            _collect(None, inner, account_id, out)
-        return
-    if not isinstance(body, dict):
-        raise ParseError(
-            f"the body is a JSON {type(body).__name__}, not an Instagram Graph API object; it is kept "
-            "in quarantine: check that the response was JSON from the Graph API."
-        )
-    if "error" in body:
-        raise graph_error(body["error"])
-    if is_delivery(body):
-        _delivery(body, account_id, out)
-        return
+def _collect(url: str | None, body: dict[str, Any], account_id: str | None, out: list[Observation]) -> None:
+    """Append the items of a Graph response object to ``out``."""
     request = Request.from_url(url)
     ctx = Context(account_id or infer_account(request, body), out)
     _response(ctx, request, body)

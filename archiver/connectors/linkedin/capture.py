@@ -4,7 +4,9 @@
 so paging stops once a page reaches posts last changed before the window (a post created in
 the window was changed in it too). Each listed post's comments come from
 ``/rest/socialActions/{post urn}/comments``, and replies from the same edge on each comment's
-``commentUrn`` (only where ``commentsSummary`` says there are any). A page without ``total`` or a
+``commentUrn`` (only where ``commentsSummary`` says there are any); a reply listing's URL
+carries the post's URN in its fragment (never sent; see :mod:`.dialect`), since the comment URN
+names only the post's activity. A page without ``total`` or a
 ``next`` link that is full may have more after it: the next page is asked for (an empty one ends
 the list); a post whose comments cannot be paged to the end is noted as ``threads_unlisted``.
 Every run reports the gaps
@@ -21,7 +23,7 @@ from urllib.parse import quote
 
 from archiver.config import Account, Settings
 from archiver.connectors.base import CaptureWindow
-from archiver.connectors.linkedin.dialect import version_headers
+from archiver.connectors.linkedin.dialect import version_headers, with_thread
 from archiver.errors import ObjectGoneError, PlatformError, ThrottledError
 from archiver.http import ApiClient, Response
 from archiver.items import item_key
@@ -159,7 +161,8 @@ def _comment_tree(
 ) -> Iterator[Response]:
     """Yield every page of the comments on ``urn`` and, recursively, of their replies.
 
-    ``thread`` is the post's URN (``urn`` itself at the top). When LinkedIn's paging cannot be
+    ``thread`` is the post's URN (``urn`` itself at the top), written into the fragment of
+    each reply listing's URL for the parser. When LinkedIn's paging cannot be
     followed to the end, the post is noted as ``threads_unlisted``, so the comments not reached
     are not taken for deleted.
     """
@@ -168,7 +171,8 @@ def _comment_tree(
     listed: set[str] = set()
     while True:
         params = {"start": str(start), "count": str(COMMENT_PAGE_SIZE)}
-        page = client.get_api(f"{base}/socialActions/{_enc(urn)}/comments", params, headers)
+        url = f"{base}/socialActions/{_enc(urn)}/comments"
+        page = client.get_api(with_thread(url, thread) if urn != thread else url, params, headers)
         yield page
         body = page.json()
         elements = _elements(body)

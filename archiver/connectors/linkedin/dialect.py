@@ -4,11 +4,20 @@ Every request carries ``LinkedIn-Version: YYYYMM`` and ``X-Restli-Protocol-Versi
 Errors come as ``{"status", "code", "serviceErrorCode", "message"}``. A retired version answers
 HTTP 426; throttling is a bare 429 with no rate-limit headers and no ``Retry-After``, so the
 HTTP layer backs off exponentially (a :class:`ThrottledError` without ``retry_after``).
+
+A reply listing (``/socialActions/{commentUrn}/comments``) names only the comment, whose URN
+holds the post's *activity* (``urn:li:comment:(urn:li:activity:N,M)``), and the replies'
+``object`` is that activity too; nothing in the Posts API maps an activity to the post's
+``urn:li:share:``/``urn:li:ugcPost:`` id. So the capture writes the post into the request
+URL's fragment (``#thread=urn%3Ali%3Ashare%3A1``): a fragment is never sent (the request line in
+the WARC is exactly what went out), but it is kept in the record's ``WARC-Target-URI``, so the
+parser finds each reply's thread from the raw exchange alone.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from archiver.config import Settings
 from archiver.dialect import ApiDialect, ApiFailure, loads
@@ -16,11 +25,27 @@ from archiver.errors import ArchiverError, ObjectGoneError, PlatformError, Throt
 
 DEFAULT_VERSION: Final = str(Settings.model_fields["linkedin_version"].default)
 RESTLI_PROTOCOL: Final = "2.0.0"
+THREAD_MARK: Final = "thread"
+"""Name of the URL fragment parameter that names the post a reply listing belongs to."""
 
 
 def version_headers(settings: Settings) -> dict[str, str]:
     """Return the headers naming the configured API version and the Rest.li protocol."""
     return {"LinkedIn-Version": settings.linkedin_version, "X-Restli-Protocol-Version": RESTLI_PROTOCOL}
+
+
+def with_thread(url: str, post_urn: str) -> str:
+    """Return ``url`` with a fragment naming the post (``#thread=<encoded urn>``); the fragment
+    is never sent to LinkedIn, only kept in the WARC's target URI."""
+    return f"{url.split('#', 1)[0]}#{THREAD_MARK}={quote(post_urn, safe='')}"
+
+
+def thread_of(url: str | None) -> str | None:
+    """Return the post URN a request URL's fragment names (see :func:`with_thread`), or None."""
+    if not url or "#" not in url:
+        return None
+    found = dict(parse_qsl(urlsplit(url).fragment)).get(THREAD_MARK)
+    return found or None
 
 
 class LinkedInDialect(ApiDialect):

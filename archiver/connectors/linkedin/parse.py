@@ -26,12 +26,11 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-import msgspec
-
-from archiver.connectors.base import Attachment, Observation
+from archiver.connectors.base import Attachment, Observation, attachment, first_of_each_item, make_observation
+from archiver.connectors.linkedin.dialect import thread_of
 from archiver.connectors.linkedin.littletext import unescape
 from archiver.errors import ParseError
-from archiver.items import item_key, record_class
+from archiver.items import item_key
 
 LINKEDIN: Final = "linkedin"
 UNKNOWN_ACCOUNT: Final = "unknown"
@@ -71,7 +70,7 @@ def parse(url: str | None, body: Any, account_id: str | None) -> Iterator[Observ
     found: list[Observation] = []
     for number, obj in enumerate(objects):
         if _is_comment(obj):
-            found.append(_comment(obj, account, target))
+            found.append(_comment(obj, account, target, thread_of(url)))
         elif _is_post(obj):
             found.append(_post(obj, account))
         elif listed:
@@ -79,11 +78,7 @@ def parse(url: str | None, body: Any, account_id: str | None) -> Iterator[Observ
                 f"element {number} of the collection is neither a post nor a comment "
                 f"(keys: {', '.join(sorted(obj)[:12])}); the body is kept in quarantine."
             )
-    seen: set[str] = set()
-    for item in found:
-        if item["item_key"] not in seen:
-            seen.add(item["item_key"])
-            yield item
+    yield from first_of_each_item(found)
 
 
 def _is_error(body: dict[str, Any]) -> bool:
@@ -163,11 +158,11 @@ def _post(obj: dict[str, Any], account: str) -> Observation:
     )
 
 
-def _comment(obj: dict[str, Any], account: str, target: str | None) -> Observation:
-    thread = _thread(obj, target)
+def _comment(obj: dict[str, Any], account: str, target: str | None, marked: str | None) -> Observation:
+    thread = _thread(obj, target, marked)
     raw_urn = obj.get("commentUrn")
     if raw_urn is None and obj.get("id") is not None:
-        raw_urn = f"urn:li:comment:({thread},{obj['id']})"
+        raw_urn = f"urn:li:comment:({obj.get('object') or thread},{obj['id']})"
     urn = _urn(raw_urn, "commentUrn")
     parent = obj.get("parentComment")
     if parent is None and target is not None and target.startswith("urn:li:comment:"):
@@ -195,11 +190,15 @@ def _comment(obj: dict[str, Any], account: str, target: str | None) -> Observati
     )
 
 
-def _thread(obj: dict[str, Any], target: str | None) -> str:
+def _thread(obj: dict[str, Any], target: str | None, marked: str | None) -> str:
     """Return the URN of the post a comment belongs to: the post the request named, else the
-    comment's ``object`` (LinkedIn may name the post's activity there, ``urn:li:activity:N``)."""
+    post the capture marked in the URL's fragment (a reply listing names only the parent
+    comment), else the comment's ``object`` (on LinkedIn usually the post's activity,
+    ``urn:li:activity:N``, which no post names: such a thread has no root in the archive)."""
     if target and target.startswith(POST_URNS):
         return target
+    if marked and marked.startswith(POST_URNS):
+        return marked
     found = obj.get("object")
     if isinstance(found, str) and found:
         return found
@@ -222,28 +221,14 @@ def _observation(
     visibility: str,
     source: dict[str, Any],
 ) -> Observation:
-    from_account = author == ORGANIZATION + account
-    return {
-        "item_key": item_key(LINKEDIN, account, native_id),
-        "platform": LINKEDIN,
-        "account_id": account,
-        "kind": kind,
-        "native_id": native_id,
-        "parent_key": item_key(LINKEDIN, account, parent) if parent else None,
-        "thread_key": item_key(LINKEDIN, account, thread),
-        "author_id": author,
-        "author_name": None,
-        "from_account": from_account,
-        "record_class": record_class(from_account),
-        "text": text,
-        "attachments": attachments,
-        "permalink": permalink,
-        "created_at": created,
-        "edited_at": edited,
-        "visibility": visibility,
-        "state": "present",
-        "source_json": msgspec.json.encode(source, order="sorted").decode("utf-8"),
-    }
+    return make_observation(
+        LINKEDIN, account, kind, native_id,
+        parent_key=item_key(LINKEDIN, account, parent) if parent else None,
+        thread_key=item_key(LINKEDIN, account, thread), author=(author, None),
+        from_account=author == ORGANIZATION + account, text=text, attachments=attachments,
+        permalink=permalink, created_at=created, edited_at=edited, visibility=visibility,
+        state="present", source=source,
+    )  # fmt: skip
 
 
 def _post_attachments(content: Any) -> list[Attachment]:
@@ -260,11 +245,11 @@ def _post_attachments(content: Any) -> list[Attachment]:
     for entry in media:
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
             kind = entry["id"].split(":")[2] if entry["id"].count(":") >= 3 else ""
-            found.append(_attachment(MEDIA_TYPES.get(kind, "file"), None, entry["id"]))
+            found.append(attachment(MEDIA_TYPES.get(kind, "file"), None, entry["id"]))
     article = content.get("article")
     if isinstance(article, dict) and isinstance(article.get("source"), str):
         title = article.get("title")
-        found.append(_attachment("link", article["source"], title if isinstance(title, str) else None))
+        found.append(attachment("link", article["source"], title if isinstance(title, str) else None))
     return found
 
 
@@ -285,23 +270,11 @@ def _comment_attachments(content: Any) -> list[Attachment]:
             else None
         )
         found.append(
-            _attachment(
+            attachment(
                 "photo" if kind == "image" else kind or "file", url if isinstance(url, str) else None, urn
             )
         )
     return found
-
-
-def _attachment(kind: str, url: str | None, title: str | None) -> Attachment:
-    return {
-        "type": kind,
-        "source_url": url,
-        "media_sha256": None,
-        "media_key": None,
-        "mime": None,
-        "size": None,
-        "title": title,
-    }
 
 
 def _time_of(stamp: Any) -> Any:

@@ -13,7 +13,10 @@ One run reads, in order:
    start time (a catch-up run): a reply missed here would be tombstoned, so there is no
    partial answer, and an app without full-archive search fails with a message saying so.
 4. ``/2/dm_events``: direct messages of the last 30 days only; a window reaching further back
-   (a full sweep, or a re-check window over 31 days) is reported as a gap.
+   (a full sweep, or a re-check window over 31 days) is reported as a gap. DM attachments live
+   on ``ton.twitter.com`` and need the user's token: media downloads go without one (a token
+   must not reach a media host), and an authenticated API GET expects JSON, so they are
+   reported as the ``dm_media`` gap with their count; the messages keep their media keys and URLs.
 
 ``confirm`` looks up unlisted posts with ``/2/tweets?ids=`` (100 per request): a deleted post
 answers HTTP 200 with a ``Not Found Error`` for its id, which stays in the WARC as the evidence
@@ -32,6 +35,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from archiver.config import Account, Settings
 from archiver.connectors.base import CaptureWindow
@@ -68,6 +72,8 @@ RECENT_SEARCH: Final = timedelta(days=6)
 DM_HISTORY: Final = timedelta(days=30)
 QUERY_CHARS: Final = {"recent": 512, "all": 1024}
 LOOKUP_BATCH: Final = 100
+DM_MEDIA_HOSTS: Final = frozenset({"ton.twitter.com", "ton.x.com"})
+"""Hosts of DM attachments, which answer only requests signed with the user's token."""
 
 
 def capture(client: ApiClient, account: Account, window: CaptureWindow, settings: Settings) -> list[Response]:
@@ -259,7 +265,43 @@ def _direct_messages(client: ApiClient, base: str, window: CaptureWindow) -> lis
         "user.fields": USER_FIELDS,
         "max_results": "100",
     }
-    return list(_pages(client, f"{base}/dm_events", params))
+    pages = list(_pages(client, f"{base}/dm_events", params))
+    _report_dm_media(client, pages)
+    return pages
+
+
+def _report_dm_media(client: ApiClient, pages: list[Response]) -> None:
+    """Report the DM attachments X serves only to user-authenticated requests (on
+    ``ton.twitter.com``): media downloads carry no token, so their files are not archived."""
+    locked = {
+        str(media.get("media_key"))
+        for page in pages
+        for media in _included_media(page.json())
+        if any(urlsplit(url).hostname in DM_MEDIA_HOSTS for url in _media_urls(media))
+    }
+    if locked:
+        client.report.gap(
+            "dm_media",
+            f"X serves {len(locked)} direct-message attachment(s) from ton.twitter.com only to a "
+            "request signed with the account's user token; the archive's media downloads carry no "
+            "token, so these files are not archived: the messages keep each attachment's media key "
+            "and URL. Save them from the account's X inbox if a message's attachment is needed.",
+            attachments=len(locked),
+        )
+
+
+def _included_media(body: Any) -> list[dict[str, Any]]:
+    includes = body.get("includes") if isinstance(body, dict) else None
+    media = includes.get("media") if isinstance(includes, dict) else None
+    return [entry for entry in media or [] if isinstance(entry, dict)]
+
+
+def _media_urls(media: dict[str, Any]) -> list[str]:
+    variants = media.get("variants")
+    urls = [media.get("url"), media.get("preview_image_url")]
+    if isinstance(variants, list):
+        urls += [variant.get("url") for variant in variants if isinstance(variant, dict)]
+    return [url for url in urls if isinstance(url, str)]
 
 
 def _report_cap(client: ApiClient, edge: str, cap: int, pages: list[Response], window: CaptureWindow) -> None:

@@ -34,11 +34,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import msgspec
-
-from archiver.connectors.base import Attachment, Observation
+from archiver.connectors.base import Attachment, Observation, first_of_each_item, make_observation
 from archiver.errors import ParseError
-from archiver.items import item_key, record_class
+from archiver.items import item_key
 
 X: Final = "x"
 UNKNOWN_ACCOUNT: Final = "unknown"
@@ -73,11 +71,7 @@ def parse(url: str | None, body: Any, account_id: str | None) -> Iterator[Observ
     account = account_id or _account_from_url(url)
     page = _Page(body, account)
     found = list(page.observations())
-    seen: set[str] = set()
-    for observation in found:
-        if observation["item_key"] not in seen:
-            seen.add(observation["item_key"])
-            yield observation
+    yield from first_of_each_item(found)
 
 
 def _raise_for_problem(body: dict[str, Any]) -> None:
@@ -264,28 +258,13 @@ class _Page:
         source: dict[str, Any],
     ) -> Observation:
         """Return one observation of the page's account."""
-        from_account = author[0] is not None and author[0] == self.account
-        return {
-            "item_key": self.key(native),
-            "platform": X,
-            "account_id": self.account,
-            "kind": kind,
-            "native_id": native,
-            "parent_key": parent_key,
-            "thread_key": thread_key,
-            "author_id": author[0],
-            "author_name": author[1],
-            "from_account": from_account,
-            "record_class": record_class(from_account),
-            "text": text,
-            "attachments": attachments,
-            "permalink": permalink,
-            "created_at": created,
-            "edited_at": edited,
-            "visibility": visibility,
-            "state": "present",
-            "source_json": msgspec.json.encode(source, order="sorted").decode("utf-8"),
-        }
+        return make_observation(
+            X, self.account, kind, native,
+            parent_key=parent_key, thread_key=thread_key, author=author,
+            from_account=author[0] is not None and author[0] == self.account,
+            text=text, attachments=attachments, permalink=permalink, created_at=created,
+            edited_at=edited, visibility=visibility, state="present", source=source,
+        )  # fmt: skip
 
 
 def media_attachment(media: dict[str, Any] | None, key: str) -> Attachment:

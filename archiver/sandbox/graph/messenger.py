@@ -7,7 +7,7 @@ first. People in Messenger carry an ``{id}@facebook.com`` e-mail.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from archiver.sandbox.graph.attachments import _attachments_field
 from archiver.sandbox.graph.context import _Ctx
@@ -18,23 +18,40 @@ from archiver.sandbox.graph.nodes import ABSENT, FieldFunction, NodeType, _proje
 from archiver.sandbox.graph.paging import _Edge, _seq_key
 from archiver.sandbox.world import Item, SandboxAccount
 
+_PLATFORMS: Final = ("messenger", "instagram")
+"""The values a ``conversations`` edge's ``platform`` option may take."""
+
+
+def platform_threads(ctx: _Ctx, edge: _Edge, served: str, default: str) -> list[Item]:
+    """Return the conversations a ``conversations`` edge lists: the account's when its
+    ``platform`` option (``default`` when absent) is ``served``, none for the other platform.
+
+    Raises GraphError (#100) for any other platform.
+    """
+    platform = (edge.option("platform") or default).lower()
+    if platform not in _PLATFORMS:
+        raise GraphError(400, 100, "(#100) Param platform must be one of {MESSENGER, INSTAGRAM}")
+    return ctx.state.conversations if platform == served else []
+
+
+def threads_page(ctx: _Ctx, edge: _Edge, threads: list[Item], node: NodeType) -> dict[str, Any]:
+    """Return a page of ``threads`` rendered as ``node``, latest activity first."""
+    state = ctx.state
+    return edge.respond(
+        threads,
+        lambda thread: _serialize(ctx, node, thread, edge.children),
+        lambda thread: (state.updated(thread), thread.seq),
+        True,
+    )
+
 
 def _conversations_edge(ctx: _Ctx, account: SandboxAccount, edge: _Edge) -> dict[str, Any]:
-    platform = (edge.option("platform") or "messenger").lower()
-    if platform not in ("messenger", "instagram"):
-        raise GraphError(400, 100, "(#100) Param platform must be one of {MESSENGER, INSTAGRAM}")
-    threads = ctx.state.conversations if platform == "messenger" else []
+    threads = platform_threads(ctx, edge, "messenger", "messenger")
     threads = [thread for thread in threads if thread.native_id not in ctx.request.unlisted]
     user_id = edge.option("user_id")
     if user_id:
         threads = [thread for thread in threads if thread.author.id == user_id]
-    state = ctx.state
-    return edge.respond(
-        threads,
-        lambda thread: _serialize(ctx, CONVERSATION, thread, edge.children),
-        lambda thread: (state.updated(thread), thread.seq),
-        True,
-    )
+    return threads_page(ctx, edge, threads, CONVERSATION)
 
 
 def _messages_edge(ctx: _Ctx, thread: Item, edge: _Edge) -> dict[str, Any]:

@@ -2,6 +2,9 @@
 
 The IG user id (or ``me``) resolves to the account; other ids to a live media, comment,
 conversation or message in their Instagram form (:mod:`archiver.sandbox.instagram.ids`).
+Direct messages are listed, as on the real platform, on the linked Facebook Page
+(``/{page-id}/conversations?platform=instagram``, Facebook Login) or on ``/me/conversations``
+(Instagram Login); the IG user node answers ``conversations`` with error 100.
 Unknown or deleted objects answer Graph's error 100/33; a message older than the 20 newest of
 its conversation answers an error saying the message was deleted, as Instagram does.
 Requested fields are validated against the node types before anything is rendered.
@@ -56,19 +59,46 @@ EDGE_FUNCTIONS: dict[str, Callable[[_Ctx, Any, _Edge], dict[str, Any]]] = {
 
 def handle(ctx: _Ctx, segments: list[str]) -> dict[str, Any]:
     """Return the JSON body for an Instagram account's request; raise GraphError otherwise."""
+    if segments[0] == ids.linked_page_id(ctx.account):
+        return _page(ctx, segments)
     node_type, target = _resolve(ctx, segments[0])
     if len(segments) == 1:
         specs = parse_fields(ctx.request.params.get("fields"))
         _validate(node_type, specs)
         return _serialize(ctx, node_type, target, specs)
     name = segments[1]
-    if name not in node_type.edges or name not in EDGE_FUNCTIONS:
-        raise GraphError(
-            400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type.name})"
-        )
+    inbox_elsewhere = name == "conversations" and segments[0] != "me"
+    if name not in node_type.edges or name not in EDGE_FUNCTIONS or inbox_elsewhere:
+        raise _no_field(name, node_type.name)
     _validate(NODE_TYPES[node_type.edges[name]], parse_fields(ctx.request.params.get("fields")))
-    owner_id = ctx.account.page_id if target is ctx.account else ids.ig_id(target)
+    owner_id = segments[0] if target is ctx.account else ids.ig_id(target)
     return EDGE_FUNCTIONS[name](ctx, target, _Edge(ctx, owner_id, name, None))
+
+
+def _page(ctx: _Ctx, segments: list[str]) -> dict[str, Any]:
+    """Answer the Facebook Page linked to the Instagram account: its id, name and
+    ``instagram_business_account``, and its ``conversations`` (Instagram's, with
+    ``platform=instagram``: how Facebook Login reads Instagram direct messages)."""
+    page_id = segments[0]
+    if len(segments) == 1:
+        fields = {spec.name for spec in parse_fields(ctx.request.params.get("fields")) or ()} or {"id", "name"}
+        known = {
+            "id": page_id,
+            "name": ctx.account.display_name,
+            "instagram_business_account": {"id": ctx.account.page_id},
+        }
+        unknown = sorted(fields - set(known))
+        if unknown:
+            raise _no_field(unknown[0], "Page")
+        return {name: value for name, value in known.items() if name in fields}
+    if segments[1] != "conversations":
+        raise _no_field(segments[1], "Page")
+    _validate(CONVERSATION, parse_fields(ctx.request.params.get("fields")))
+    return conversations_edge(ctx, ctx.account, _Edge(ctx, page_id, "conversations", None))
+
+
+def _no_field(name: str, node_type: str) -> GraphError:
+    return GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})")
 
 
 def _resolve(ctx: _Ctx, object_id: str) -> tuple[NodeType, Any]:

@@ -33,6 +33,16 @@ MESSAGE_PREFIX = "aWdfZAG1faXRlbToxOklHTWVzc2FnZA"
 _INDEX: WeakKeyDictionary[AccountState, dict[str, Item]] = WeakKeyDictionary()
 
 
+LINKED_PAGE_BASE = 100 * 10**12
+"""Base of the 15-digit id of the Facebook Page linked to an Instagram account."""
+
+
+def linked_page_id(account: SandboxAccount) -> str:
+    """Return the id of the Facebook Page linked to the Instagram ``account`` (15 digits, unlike
+    the world's 16-digit Facebook Pages)."""
+    return str(LINKED_PAGE_BASE + int(account.page_id) % 10**12)
+
+
 def media_id(post_id: str) -> str:
     """Return the Instagram media id of world post ``{page_id}_{n}``."""
     return str(int(post_id.split("_", 1)[1]) + MEDIA_OFFSET)

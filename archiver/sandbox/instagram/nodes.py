@@ -14,8 +14,8 @@ from typing import Any
 
 from archiver.sandbox.graph.attachments import _message_attachments
 from archiver.sandbox.graph.context import _Ctx
-from archiver.sandbox.graph.errors import GraphError
 from archiver.sandbox.graph.fields import FieldSpec
+from archiver.sandbox.graph.messenger import platform_threads, threads_page
 from archiver.sandbox.graph.nodes import ABSENT, FieldFunction, NodeType, _project, _serialize
 from archiver.sandbox.graph.paging import _Edge, _seq_key
 from archiver.sandbox.instagram import ids
@@ -110,20 +110,11 @@ def _comments_field(name: str) -> FieldFunction:
 
 def conversations_edge(ctx: _Ctx, account: SandboxAccount, edge: _Edge) -> dict[str, Any]:
     """Return a page of the account's Instagram conversations, latest activity first."""
-    platform = (edge.option("platform") or "").lower()
-    if platform not in ("messenger", "instagram"):
-        raise GraphError(400, 100, "(#100) Param platform must be one of {MESSENGER, INSTAGRAM}")
-    threads = ctx.state.conversations if platform == "instagram" else []
+    threads = platform_threads(ctx, edge, "instagram", "")
     threads = [
         thread for thread in threads if ids.conversation_id(thread.native_id) not in ctx.request.unlisted
     ]
-    state = ctx.state
-    return edge.respond(
-        threads,
-        lambda thread: _serialize(ctx, CONVERSATION, thread, edge.children),
-        lambda thread: (state.updated(thread), thread.seq),
-        True,
-    )
+    return threads_page(ctx, edge, threads, CONVERSATION)
 
 
 def messages_edge(ctx: _Ctx, thread: Item, edge: _Edge) -> dict[str, Any]:

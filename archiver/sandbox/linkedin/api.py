@@ -2,8 +2,8 @@
 
 Endpoints: ``GET /rest/posts?q=author&author={org urn}&count=&start=&sortBy=`` (an
 organization's posts, newest change first), ``GET /rest/posts/{urn}``,
-``GET /rest/socialActions/{post or comment urn}/comments?start=&count=`` (the direct comments of
-a post, or the replies to a comment) and ``GET /rest/socialActions/{urn}/comments/{id}``.
+``GET /rest/socialActions/{post, activity or comment urn}/comments?start=&count=`` (the direct
+comments of a post, or the replies to a comment) and ``GET /rest/socialActions/{urn}/comments/{id}``.
 
 Every request needs a bearer token, ``LinkedIn-Version: YYYYMM`` (a retired version answers
 426) and ``X-Restli-Protocol-Version: 2.0.0``. Errors come as ``{"status", "code",
@@ -154,6 +154,9 @@ class LinkedInApi:
     def _target(self, state: AccountState, account: SandboxAccount, urn: str) -> Item:
         if urn.startswith(ids.SHARE):
             return self._post(state, account, urn)
+        post_n = ids.activity_post_n(urn)
+        if post_n is not None:  # LinkedIn takes a post's activity URN as well as its share URN
+            return self._post(state, account, ids.SHARE + post_n)
         native_id = ids.comment_native_id(urn)
         comment = state.get(native_id) if native_id else None
         if comment is None or comment.kind != "comment":

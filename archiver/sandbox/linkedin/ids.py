@@ -4,8 +4,10 @@ The world names items in Graph formats (``{page_id}_{n}`` posts, ``{post_n}_{c}`
 LinkedIn shows them as URNs:
 
 * a post ``{page_id}_{n}`` is ``urn:li:share:{n}``;
-* a comment or reply ``{post_n}_{c}`` is ``urn:li:comment:(urn:li:activity:{post_n},{c})``
-  (the post's activity has the same number as its share here);
+* the post's activity (the feed update that carries it) is ``urn:li:activity:{post_n + 7e18}``:
+  a number of its own, as on LinkedIn, where no field of the post names it;
+* a comment or reply ``{post_n}_{c}`` is ``urn:li:comment:(urn:li:activity:{activity},{c})``,
+  and its ``object`` is the activity URN, as the real Comments API answers;
 * the account (a Company Page) is ``urn:li:organization:{page_id}``; a resident with numeric id
   ``p`` is ``urn:li:person:{base62(p)}``;
 * a media file ``m`` is ``urn:li:image:{base62(m)}``.
@@ -23,6 +25,9 @@ SHARE: Final = "urn:li:share:"
 ORGANIZATION: Final = "urn:li:organization:"
 PERSON: Final = "urn:li:person:"
 IMAGE: Final = "urn:li:image:"
+ACTIVITY: Final = "urn:li:activity:"
+ACTIVITY_OFFSET: Final = 7 * 10**18
+"""Added to a post's number (about 1.22e17) to give its activity's 19-digit number."""
 _COMMENT: Final = re.compile(r"urn:li:comment:\(urn:li:activity:(\d+),(\d+)\)$")
 
 
@@ -58,16 +63,30 @@ def post_native_id(urn: str, page_id: str) -> str | None:
     return f"{page_id}_{number}" if urn.startswith(SHARE) and number.isdigit() else None
 
 
+def activity_urn(post_n: str) -> str:
+    """Return the activity URN of the world post numbered ``post_n`` (the part after ``_``)."""
+    return f"{ACTIVITY}{int(post_n) + ACTIVITY_OFFSET}"
+
+
+def activity_post_n(urn: str) -> str | None:
+    """Return the world post number of an activity URN (inverse of :func:`activity_urn`), or None."""
+    number = urn.removeprefix(ACTIVITY)
+    if not urn.startswith(ACTIVITY) or not number.isdigit() or int(number) <= ACTIVITY_OFFSET:
+        return None
+    return str(int(number) - ACTIVITY_OFFSET)
+
+
 def comment_urn(native_id: str) -> str:
     """Return the comment URN of the world comment ``{post_n}_{c}``."""
     post_n, number = native_id.split("_", 1)
-    return f"urn:li:comment:(urn:li:activity:{post_n},{number})"
+    return f"urn:li:comment:({activity_urn(post_n)},{number})"
 
 
 def comment_native_id(urn: str) -> str | None:
     """Return the world id ``{post_n}_{c}`` of a comment URN, or None if it is not one."""
     match = _COMMENT.match(urn)
-    return f"{match.group(1)}_{match.group(2)}" if match else None
+    post_n = activity_post_n(ACTIVITY + match.group(1)) if match else None
+    return f"{post_n}_{match.group(2)}" if match and post_n else None
 
 
 def comment_number(native_id: str) -> str:

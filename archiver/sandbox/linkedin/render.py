@@ -84,7 +84,7 @@ def comment_json(
         "id": ids.comment_number(comment.native_id),
         "commentUrn": ids.comment_urn(comment.native_id),
         "actor": actor,
-        "object": ids.post_urn(comment.thread.native_id),
+        "object": ids.activity_urn(comment.thread.native_id.split("_", 1)[1]),
         "message": {"text": state.text(comment) or "", "attributes": []},
         "created": {"actor": actor, "time": millis(comment.created)},
         "lastModified": {"actor": actor, "time": millis(last_modified(state, comment))},

@@ -78,6 +78,7 @@ class World:
                     "display_name": account.display_name,
                     "token_env": account.token_env,
                     "api_base": _api_base(base_url, account.platform),
+                    **_linked_page(account),
                 }
                 for account in self.accounts
             ],
@@ -155,3 +156,13 @@ def _api_base(base_url: str, platform: str) -> str:
     if platform not in SANDBOX_API_PATHS:
         return base_url
     return re.sub(r"/v\d+\.\d+$", "", base_url.rstrip("/")) + SANDBOX_API_PATHS[platform]
+
+
+def _linked_page(account: SandboxAccount) -> dict[str, str]:
+    """Return ``{"page_id": ...}`` for an Instagram account (the Facebook Page its direct
+    messages are read on), else {}."""
+    if account.platform != "instagram":
+        return {}
+    from archiver.sandbox.instagram.ids import linked_page_id  # the Instagram package imports this one
+
+    return {"page_id": linked_page_id(account)}
