@@ -209,5 +209,11 @@ def catalog(
 
 
 def main() -> None:
-    """Run the ``archiver`` command."""
-    app()
+    """Run the ``archiver`` command; an archiver error ends it with its message (no traceback) and exit 1."""
+    from archiver.errors import ArchiverError
+
+    try:
+        app()
+    except ArchiverError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None

@@ -43,3 +43,29 @@ def test_run_rejects_a_malformed_date_with_the_expected_format() -> None:
     result = CliRunner().invoke(app, ["run", "--date", "22/11/2026"])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.stderr
+
+
+def test_an_unreachable_bucket_ends_the_command_with_what_to_do_not_a_traceback() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    script = "from archiver.cli import main; main()"
+    result = subprocess.run(
+        [sys.executable, "-c", script, "summary"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert "Nothing answers there" in result.stderr and "archiver stack up" in result.stderr
+    assert "Traceback" not in result.stderr
