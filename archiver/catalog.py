@@ -95,7 +95,8 @@ ROOT_INDEX = f"{CATALOG_PREFIX}index.html"
 
 def day_sources(bucket: Bucket) -> dict[str, dict[str, dict[str, Any]]]:
     """Return ``{account: {day: {"manifests": [keys], "documents": {key: size}}}}`` from two listings
-    (``manifests/`` and ``documents/``), leaving out the catalog's own runs."""
+    (``manifests/`` and ``documents/``), leaving out the runs of pseudo-accounts (``_catalog``,
+    ``_documents``: account names never start with ``_``)."""
     sources: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
 
     def slot(account: str, day: str) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def day_sources(bucket: Bucket) -> dict[str, dict[str, dict[str, Any]]]:
 
     for entry in bucket.list(MANIFEST_PREFIX):
         match = _MANIFEST_KEY.match(entry.key)
-        if match is None or match[4].startswith(f"{CATALOG_ACCOUNT}_"):
+        if match is None or match[4].startswith("_"):  # the catalog's and on-demand renders' own chains
             continue
         slot(account_of_run(match[4]), f"{match[1]}-{match[2]}-{match[3]}")["manifests"].append(entry.key)
     for entry in bucket.list(DOCUMENTS_PREFIX):

@@ -11,6 +11,7 @@ an account, by the start time in its run id, is the head of its chain.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,3 +123,18 @@ def manifest_of(bucket: Bucket, day: str, run: str) -> dict[str, Any] | None:
 def _run_of(key: str) -> str:
     name = key.rsplit("/", 1)[-1]
     return name[: -len(".json")] if name.endswith(".json") and "_" in name else ""
+
+
+def lists_version(bucket: Bucket, key: str, version_id: str | None, manifest_keys: Iterable[str]) -> bool:
+    """Return whether any of the manifests at ``manifest_keys`` lists this version of ``key``
+    (manifests of an unexpected shape list nothing: ``archiver verify`` reports those)."""
+    for manifest_key_ in manifest_keys:
+        try:
+            manifest = json.loads(bucket.get(manifest_key_))
+        except ValueError:
+            continue
+        objects = manifest.get("objects") if isinstance(manifest, dict) else None
+        for listed in objects if isinstance(objects, list) else []:
+            if isinstance(listed, dict) and (listed.get("key"), listed.get("version_id")) == (key, version_id):
+                return True
+    return False

@@ -7,12 +7,11 @@ sealed as failed with everything it wrote, so no object is ever outside a manife
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 
 from archiver.config import Account
-from archiver.manifest import MANIFEST_PREFIX, seal_run
+from archiver.manifest import MANIFEST_PREFIX, lists_version, seal_run
 from archiver.media import media_key
 from archiver.runs import RunRecord, diary_key, items_key, manifest_key, quarantine_key
 from archiver.storage import Bucket, StoredObject
@@ -69,11 +68,8 @@ def _unlisted_diary(bucket: Bucket, account: str, day: str) -> list[StoredObject
     if not bucket.exists(diary):
         return []
     current = bucket.ref(diary)
-    for entry in bucket.list(f"{MANIFEST_PREFIX}{day[:4]}/{day[5:7]}/{day[8:10]}/{account}_"):
-        listed = json.loads(bucket.get(entry.key)).get("objects", [])
-        if any(o.get("key") == diary and o.get("version_id") == current.version_id for o in listed):
-            return []
-    return [current]
+    day_runs = (entry.key for entry in bucket.list(f"{MANIFEST_PREFIX}{day[:4]}/{day[5:7]}/{day[8:10]}/{account}_"))
+    return [] if lists_version(bucket, diary, current.version_id, day_runs) else [current]
 
 
 def _media_of(bucket: Bucket, warc: bytes) -> list[StoredObject]:

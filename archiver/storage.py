@@ -107,7 +107,7 @@ class Bucket:
             code = error.response.get("Error", {}).get("Code")
             raise StorageError(f"Could not write s3://{self.name}/{key}: {error}", key=key, code=code) from error
         except BotoCoreError as error:
-            raise StorageError(f"Could not write s3://{self.name}/{key}: {_explained(error)}", key=key) from error
+            raise StorageError(f"Could not write s3://{self.name}/{key}: {explain_storage_error(error)}", key=key) from error
         return StoredObject(key, answer.get("VersionId"), sha256.hex(), size)
 
     def put_if_absent(
@@ -134,14 +134,14 @@ class Bucket:
             answer = self.client.get_object(Bucket=self.name, Key=key, **extra)  # type: ignore[arg-type]
             return answer["Body"].read()
         except (ClientError, BotoCoreError) as error:
-            raise StorageError(f"Could not read s3://{self.name}/{key}: {_explained(error)}", key=key) from error
+            raise StorageError(f"Could not read s3://{self.name}/{key}: {explain_storage_error(error)}", key=key) from error
 
     def ref(self, key: str) -> StoredObject:
         """Return the current version of ``key`` as a manifest lists it (reads it to hash it)."""
         try:
             head = self.client.head_object(Bucket=self.name, Key=key)
         except (ClientError, BotoCoreError) as error:
-            raise StorageError(f"Could not read s3://{self.name}/{key}: {_explained(error)}", key=key) from error
+            raise StorageError(f"Could not read s3://{self.name}/{key}: {explain_storage_error(error)}", key=key) from error
         data = self.get(key, head.get("VersionId"))
         return StoredObject(key, head.get("VersionId"), sha256_hex(data), len(data))
 
@@ -154,7 +154,7 @@ class Bucket:
                 return False
             raise StorageError(f"Could not check s3://{self.name}/{key}: {error}", key=key) from error
         except BotoCoreError as error:
-            raise StorageError(f"Could not check s3://{self.name}/{key}: {_explained(error)}", key=key) from error
+            raise StorageError(f"Could not check s3://{self.name}/{key}: {explain_storage_error(error)}", key=key) from error
         return True
 
     def list(self, prefix: str) -> Iterator[ListedObject]:
@@ -165,10 +165,10 @@ class Bucket:
                 for entry in page.get("Contents", []):
                     yield ListedObject(entry["Key"], entry["Size"], entry["LastModified"])
         except (ClientError, BotoCoreError) as error:
-            raise StorageError(f"Could not list s3://{self.name}/{prefix}: {_explained(error)}") from error
+            raise StorageError(f"Could not list s3://{self.name}/{prefix}: {explain_storage_error(error)}") from error
 
 
-def _explained(error: Exception) -> str:
+def explain_storage_error(error: Exception) -> str:
     """Return the error's text, with what to do when the S3 endpoint cannot be reached at all."""
     if isinstance(error, EndpointConnectionError):
         return (

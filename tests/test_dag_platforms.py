@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -22,10 +22,13 @@ from archiver.itemstore import read_account_items
 from archiver.sandbox.world import World
 from archiver.storage import Bucket
 
-from airflow_harness import AirflowHome
+from airflow_harness import AirflowHome, run_dag_test
 from airflow_harness import airflow_home as airflow_home
 from archive_checks import (
+    DAILY_DAG_FILE,
+    DAILY_DAG_ID,
     FIRST_DAY,
+    STOCKHOLM,
     DagWorld,
     daily_dag_world,
     nightly_run_after,
@@ -209,3 +212,27 @@ def test_no_token_of_any_account_is_stored(dag_world: DagWorld) -> None:
     tokens = [a.token.encode() for a in dag_world.sandbox.world.accounts]
     contents = readable_contents(dag_world.stack.client("auditor"), dag_world.stack.bucket)
     assert [key for key, data in contents if any(token in data for token in tokens)] == []
+
+
+def test_the_run_reports_are_in_the_airflow_task_logs(dag_world: DagWorld) -> None:
+    # one more night, logged at INFO as a deployed Airflow logs its tasks (the harness is quiet)
+    day = FIRST_DAY + timedelta(days=DAYS)
+    dag_world.sandbox.set_clock(nightly_run_after(day))
+    before = set(dag_world.home.log_dir.glob("*.log"))
+    summary = run_dag_test(
+        dag_world.home,
+        DAILY_DAG_FILE,
+        DAILY_DAG_ID,
+        datetime.combine(day, time(2, 0), tzinfo=STOCKHOLM),
+        extra_env={**dag_world.env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"},
+        interval="scheduled",
+        retries=0,
+    )
+    assert summary["state"] == "success", summary["errors"]
+    logged = "\n".join(
+        path.read_text(encoding="utf-8", errors="replace") for path in set(dag_world.home.log_dir.glob("*.log")) - before
+    )
+    for account in dag_world.sandbox.world.accounts:
+        assert f"{account.name} ({account.platform}) {day.isoformat()}: complete" in logged, account.name
+    assert "GAP direct_messages: YouTube has no direct messages" in logged
+    assert "estimated cost: $" in logged and "quota units used:" in logged

@@ -369,3 +369,12 @@ def test_a_large_media_file_is_streamed_not_held_in_memory(s3_stack: S3Stack, tm
     [film] = [obj for obj in run["objects"] if obj["size"] == size]
     assert bucket.exists(film["key"])
     assert peak < size / 2, f"peak {peak / 2**20:.1f} MiB of Python memory for a {size / 2**20:.0f} MiB file"
+
+
+def test_each_entry_is_pointed_at_by_the_key_that_holds_the_list() -> None:
+    from archiver.imports.common import numbered_entries
+
+    body = {"title": "Kommentarer", "comments/v2": [{"a": 1}, {"a": 2}]}
+    pointers = [pointer for pointer, _, _ in numbered_entries(body, "comments.json")]
+    assert pointers == ["/comments~1v2/0", "/comments~1v2/1"]
+    assert [pointer for pointer, _, _ in numbered_entries([{"a": 1}], "posts.json")] == ["/0"]

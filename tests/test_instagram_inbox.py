@@ -26,6 +26,8 @@ def _account(**fields: Any) -> Account:
 def test_facebook_login_reads_the_page_and_instagram_login_reads_me() -> None:
     assert conversations_node(_account(page_id="100000000000001"), FACEBOOK) == "100000000000001"
     assert conversations_node(_account(api_base=INSTAGRAM), INSTAGRAM) == "me"
+    # a page_id kept while the environment moves the platform to Instagram Login: me, not the Page
+    assert conversations_node(_account(page_id="100000000000001"), INSTAGRAM) == "me"
 
 
 def test_an_account_on_graph_facebook_com_without_page_id_is_refused() -> None:

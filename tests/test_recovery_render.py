@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from archiver.cli import app
-from archiver.documents.render import RENDER, render_run, thread_document_key
-from archiver.errors import ArchiverError
+from archiver.documents.render import DOCUMENTS_ACCOUNT, RENDER, render_run, thread_document_key
+from archiver.errors import ArchiverError, StorageError
 from archiver.itemstore import read_account_items
 from archiver.manifest import seal_run
 from archiver.pipeline import archive_day, archive_days, capture, normalise, render
@@ -103,7 +103,9 @@ def test_documents_rendered_on_the_command_line_are_sealed_as_render_runs(env: A
     assert thread_manifest["day"] == today and diary_manifest["day"] == day
     for manifest, document in ((thread_manifest, thread_document_key(account, thread)), (diary_manifest, diary_key(account, day))):
         assert manifest["purpose"] == RENDER and manifest["status"] == "complete"
-        assert manifest["run_id"].startswith(f"{account}_") and manifest["run_id"].endswith("Z")
+        # on-demand renders have a chain of their own: never a fork of the account's nightly chain
+        assert manifest["run_id"].startswith(f"{DOCUMENTS_ACCOUNT}_") and manifest["run_id"].endswith("Z")
+        assert manifest["account"] == DOCUMENTS_ACCOUNT
         assert manifest_key(manifest["day"], manifest["run_id"]) in new
         assert [o["version_id"] for o in manifest["objects"]] == [bucket.ref(document).version_id]
     assert _unlisted(bucket) == []
@@ -111,6 +113,28 @@ def test_documents_rendered_on_the_command_line_are_sealed_as_render_runs(env: A
     again = CliRunner().invoke(app, ["render", "--thread", thread])
     assert again.exit_code == 0 and again.output.startswith("unchanged") and "sealed" not in again.output
     assert len(_manifests(bucket) - before) == 2  # nothing written, nothing sealed
+
+
+def test_a_render_whose_seal_failed_is_sealed_by_the_next_render(
+    env: Archived, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.documents.render as render_module
+
+    bucket, account = env.bucket, env.account
+    thread = read_account_items(bucket, "facebook", account).to_pylist()[-1]["thread_key"]
+    with pytest.MonkeyPatch.context() as broken:
+        broken.setenv("ARCHIVER_DOCUMENT_LANGUAGE", "en")  # a new document, so it is stored
+
+        def no_seal(*_: object, **__: object) -> None:
+            raise StorageError("the store went away while sealing")
+
+        broken.setattr(render_module, "seal_run", no_seal)
+        failed = CliRunner().invoke(app, ["render", "--thread", thread])
+        assert failed.exit_code == 1
+    assert any(line.startswith(thread_document_key(account, thread)) for line in _unlisted(bucket))
+    again = CliRunner().invoke(app, ["render", "--thread", thread, "--lang", "en"])
+    assert again.exit_code == 0 and "sealed" in again.output, again.output
+    assert _unlisted(bucket) == []
 
 
 def test_clearing_the_render_task_of_a_failed_run_is_refused(env: Archived) -> None:

@@ -325,3 +325,37 @@ def test_a_thread_document_lists_the_warc_that_evidences_a_deletion(archived: Ar
         rendered = thread_pdf(archived.bucket, tombstone["thread_key"])
     sources = json.loads(embedded_files(rendered.pdf)["sources.json"])
     assert tombstone["raw_ref"] in {entry["warc_key"] for entry in sources["warc_files"]}
+
+
+def test_the_front_page_names_runs_counts_sources_and_software_and_items_their_class_and_utc_time(
+    archived: Archived,
+) -> None:
+    from archiver import __version__
+
+    account, day = _account(archived), _days()[1]
+    pdf = archived.bucket.get(diary_key(account, day))
+    text = _text(pdf)
+    compact = "".join(text.split())
+    sources = json.loads(embedded_files(pdf)["sources.json"])
+    assert sources["warc_files"]
+    for warc in sources["warc_files"]:  # each source WARC with its sha256
+        assert warc["sha256"] in compact and warc["warc_key"].rsplit("/", 1)[-1] in compact
+    runs = {row["run_id"] for row in _rows_of_day(archived.bucket, account, day)}
+    assert runs and all(run in compact for run in runs)
+    assert "Start(UTC)" in compact and f"social-archiver{__version__}" in compact
+    assert "Nya" in text and ("Inkommen" in text or "Upprättad" in text) and "UTC)" in text
+    kinds = {row["kind"] for row in _rows_of_day(archived.bucket, account, day)}
+    labels = {"post": "Inlägg", "comment": "Kommentar", "reply": "Svar", "message": "Meddelande"}
+    assert any(labels[kind] in text for kind in kinds if kind in labels)
+
+
+def test_the_organisations_logo_is_drawn_on_the_front_page(archived: Archived) -> None:
+    pdf = archived.bucket.get(diary_key(_account(archived), _days()[0]))
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        resources = document.pages[0].obj.get("/Resources", {})
+        sizes = [
+            (int(obj.get("/Width")), int(obj.get("/Height")))
+            for obj in dict(resources.get("/XObject", {})).values()
+            if obj.get("/Subtype") == "/Image"
+        ]
+    assert (120, 40) in sizes, f"the 120×40 logo from the accounts file is not on the first page: {sizes}"

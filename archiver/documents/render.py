@@ -36,7 +36,7 @@ from archiver.documents.pdfa import DocumentMeta, EmbeddedFile, finish, require_
 from archiver.documents.signing import SigningSettings, increment_problems, sign
 from archiver.documents.thread import load_thread_rows, thread_data, thread_name, thread_story
 from archiver.errors import ArchiverError, ConfigError, DocumentError, StorageError
-from archiver.manifest import seal_run
+from archiver.manifest import MANIFEST_PREFIX, lists_version, seal_run
 from archiver.runs import RunRecord, diary_key, manifest_key
 from archiver.storage import Bucket, sha256_hex
 
@@ -345,29 +345,34 @@ def render_thread(
     return store_document(bucket, thread_pdf(bucket, item_key, settings, lang), settings)
 
 
-def store_and_seal(bucket: Bucket, rendered: Rendered, settings: Settings | None = None) -> dict[str, Any]:
-    """Store a document rendered on demand and seal what was written as a run of its own.
+DOCUMENTS_ACCOUNT = "_documents"
+"""The pseudo-account whose chain seals documents rendered on demand (``archiver render``): a
+chain of their own, so a render during the nightly run never forks an account's chain. Account
+names cannot start with ``_``."""
 
-    The run has purpose ``render``, the id ``{account}_{UTC start to the microsecond}Z`` and is
+
+def store_and_seal(bucket: Bucket, rendered: Rendered, settings: Settings | None = None) -> dict[str, Any]:
+    """Store a document rendered on demand and seal it as a run of its own.
+
+    The run has purpose ``render``, the id ``_documents_{UTC start to the microsecond}Z`` and is
     filed under the diary's day, or today's (in the archive's time zone) for a thread document,
-    so ``archiver verify`` finds the document listed. Storing an identical document writes
-    nothing and seals nothing. Return the stored object (key, version_id, sha256, size,
-    written) with ``manifest``: the manifest's key, version id, sha256 and size, or None.
+    so ``archiver verify`` finds the document listed. An identical document is not stored again,
+    and sealed only if no manifest lists it yet (an earlier render stored it, then failed to
+    seal). Return the stored object (key, version_id, sha256, size, written) with ``manifest``:
+    the manifest's key, version id, sha256 and size, or None when nothing needed sealing.
     """
     settings = settings or Settings()
     started = datetime.now(UTC)
     stored = store_document(bucket, rendered, settings)
-    if not stored["written"]:
+    day = str(rendered.identification.get("day") or started.astimezone(ZoneInfo(settings.timezone)).date())
+    if not stored["written"] and _listed(bucket, stored, day):
         return {**stored, "manifest": None}
-    identification = rendered.identification
-    account = str(identification["account"])
-    day = identification.get("day") or started.astimezone(ZoneInfo(settings.timezone)).date().isoformat()
     run = RunRecord(
-        run_id=f"{account}_{started:%Y%m%dT%H%M%S%f}Z",
-        account=account,
-        platform=str(identification["platform"]),
-        account_id=str(identification["account_id"]),
-        day=str(day),
+        run_id=f"{DOCUMENTS_ACCOUNT}_{started:%Y%m%dT%H%M%S%f}Z",
+        account=DOCUMENTS_ACCOUNT,
+        platform=str(rendered.identification["platform"]),
+        account_id=DOCUMENTS_ACCOUNT,
+        day=day,
         status="complete",
         purpose=RENDER,
         error=None,
@@ -377,6 +382,18 @@ def store_and_seal(bucket: Bucket, rendered: Rendered, settings: Settings | None
         counts={"documents": 1},
     )
     return {**stored, "manifest": seal_run(bucket, run).get("manifest")}
+
+
+def _listed(bucket: Bucket, stored: dict[str, Any], day: str) -> bool:
+    """Return whether a manifest lists this version: one of the day's runs (a diary is sealed by
+    its day's run) or any on-demand render (few: the ``_documents`` chain)."""
+    day_prefix = manifest_key(day, "").rsplit("/", 1)[0] + "/"
+    candidates = (
+        entry.key
+        for entry in bucket.list(MANIFEST_PREFIX)
+        if entry.key.startswith(day_prefix) or entry.key.rsplit("/", 1)[-1].startswith(f"{DOCUMENTS_ACCOUNT}_")
+    )
+    return lists_version(bucket, stored["key"], stored["version_id"], candidates)
 
 
 @dataclass

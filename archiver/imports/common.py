@@ -122,10 +122,12 @@ def read_file(
 
 def numbered_entries(body: Any, path: str) -> Iterator[tuple[str, int, Any]]:
     """Yield (JSON pointer, number, entry) for each entry of an export file (see :func:`list_of`);
-    the pointer names the body's first key when the body is an object."""
-    wrapper = next(iter(body), "") if isinstance(body, dict) else ""
-    for number, entry in enumerate(list_of(body, path)):
-        yield (f"/{wrapper}/{number}" if wrapper else f"/{number}"), number, entry
+    when the body is an object the pointer starts with the key that holds the list (RFC 6901)."""
+    entries = list_of(body, path)
+    wrapper = next((key for key, value in body.items() if value is entries), None) if isinstance(body, dict) else None
+    prefix = "" if wrapper is None else "/" + str(wrapper).replace("~", "~0").replace("/", "~1")
+    for number, entry in enumerate(entries):
+        yield f"{prefix}/{number}", number, entry
 
 
 def own_item(

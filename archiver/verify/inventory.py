@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import StorageError
-from archiver.storage import Bucket
+from archiver.storage import Bucket, explain_storage_error
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,10 @@ def load_inventory(bucket: Bucket, prefix: str = "") -> Inventory:
             for marker in page.get("DeleteMarkers", []):
                 inventory.add(_version(marker, delete_marker=True))
     except (ClientError, BotoCoreError) as error:
+        denied = isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") == "AccessDenied"
+        hint = " The identity needs the List right (the auditor identity has it)." if denied else ""
         raise StorageError(
-            f"Could not list the versions in s3://{bucket.name}/{prefix}: {error}. The identity needs "
-            "the List right (the auditor identity has it)."
+            f"Could not list the versions in s3://{bucket.name}/{prefix}: {explain_storage_error(error)}.{hint}"
         ) from error
     inventory.sort()
     return inventory

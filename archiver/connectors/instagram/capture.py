@@ -77,11 +77,14 @@ def capture(client: ApiClient, account: Account, window: CaptureWindow, settings
 
 def conversations_node(account: Account, base: str) -> str:
     """Return the node whose ``conversations`` edge lists the account's direct messages: the
-    linked Facebook Page (``page_id``) with Facebook Login, ``me`` with Instagram Login.
+    linked Facebook Page (``page_id``) with Facebook Login, ``me`` with Instagram Login (decided
+    by the effective base URL, so a base set in the environment counts too).
 
     Raises ConfigError for an account read through graph.facebook.com without ``page_id``
     (the IG user node has no ``conversations`` there: Graph answers error 100).
     """
+    if "graph.instagram.com" in base:  # Instagram Login, whatever the accounts file says
+        return "me"
     if account.page_id:
         return account.page_id
     if needs_page_id(base):
