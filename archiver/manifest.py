@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archiver import __version__
+from archiver.errors import ArchiverError
 from archiver.report import run_report
 from archiver.runs import CAPTURE, RunRecord, account_of_run, manifest_key
 from archiver.storage import Bucket
@@ -72,6 +73,16 @@ def _sealed(run: RunRecord, manifest: dict[str, Any], status: str) -> RunRecord:
     sealed["status"] = status
     sealed["manifest"] = manifest
     return sealed
+
+
+def refuse_if_sealed(bucket: Bucket, run: RunRecord) -> None:
+    """Raise ArchiverError when ``run`` has a manifest already: a stage run again after its run
+    failed and was sealed must not add objects no manifest will list."""
+    if bucket.exists(manifest_key(run["day"], run["run_id"])):
+        raise ArchiverError(
+            f"Run {run['run_id']} is sealed already (it failed before); capture the day afresh "
+            "(clear the capture task, or `archiver run --date DAY --account NAME --force`)."
+        )
 
 
 def chain_head(bucket: Bucket, account: str) -> dict[str, Any] | None:

@@ -20,13 +20,12 @@ import msgspec
 
 from archiver.connectors import get_connector
 from archiver.connectors.base import Connector, Observation
-from archiver.errors import ArchiverError
 from archiver.items import check_observation, unsigned_url
 from archiver.itemstore import latest_versions, read_account_items, write_items
-from archiver.manifest import seal_run
+from archiver.manifest import refuse_if_sealed, seal_run
 from archiver.media import known_media, media_key
 from archiver.memory import gc_paused
-from archiver.runs import RENORMALISE, RunRecord, items_key, manifest_key, quarantine_key, window_from_dict
+from archiver.runs import RENORMALISE, RunRecord, items_key, quarantine_key, window_from_dict
 from archiver.storage import Bucket
 from archiver.versions import RunContext, new_versions, tombstones
 from archiver.warc import MEDIA, Exchange, read_exchanges, read_notes, read_warcinfo
@@ -51,11 +50,7 @@ def normalise_run(bucket: Bucket, run: RunRecord) -> RunRecord:
     """Turn a captured run's WARC into new item versions; return the run with its new objects."""
     if run.get("status") != "captured":
         return run
-    if bucket.exists(manifest_key(run["day"], run["run_id"])):
-        raise ArchiverError(
-            f"Run {run['run_id']} is sealed already (it failed before); capture the day afresh "
-            "(clear the capture task, or `archiver run --date DAY --account NAME --force`)."
-        )
+    refuse_if_sealed(bucket, run)
     result = RunRecord(**run)
     result["objects"] = list(run.get("objects", []))
     try:

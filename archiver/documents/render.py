@@ -35,8 +35,8 @@ from archiver.documents.model import ItemsFile, Row, WarcHashes, history_of, lat
 from archiver.documents.pdfa import DocumentMeta, EmbeddedFile, finish, require_valid
 from archiver.documents.signing import SigningSettings, increment_problems, sign
 from archiver.documents.thread import load_thread_rows, thread_data, thread_name, thread_story
-from archiver.errors import ArchiverError, ConfigError, DocumentError, StorageError
-from archiver.manifest import MANIFEST_PREFIX, lists_version, seal_run
+from archiver.errors import ConfigError, DocumentError, StorageError
+from archiver.manifest import MANIFEST_PREFIX, lists_version, refuse_if_sealed, seal_run
 from archiver.runs import RunRecord, diary_key, manifest_key
 from archiver.storage import Bucket, sha256_hex
 
@@ -506,11 +506,7 @@ def render_run(bucket: Bucket, run: RunRecord, settings: Settings | None = None)
     """
     if run.get("status") != "normalised":
         return run
-    if bucket.exists(manifest_key(run["day"], run["run_id"])):
-        raise ArchiverError(
-            f"Run {run['run_id']} is sealed already (it failed before); capture the day afresh "
-            "(clear the capture task, or `archiver run --date DAY --account NAME --force`)."
-        )
+    refuse_if_sealed(bucket, run)
     result = RunRecord(**run)
     result["objects"] = list(run.get("objects", []))
     try:
