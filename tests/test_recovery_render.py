@@ -99,9 +99,10 @@ def test_documents_rendered_on_the_command_line_are_sealed_as_render_runs(env: A
     today = started.astimezone(ZoneInfo("Europe/Stockholm")).date().isoformat()
     by_key = {m["objects"][0]["key"]: m for m in manifests}
     thread_manifest = by_key[thread_document_key(account, thread)]
-    diary_manifest = by_key[diary_key(account, day)]
+    english_diary = diary_key(account, day).removesuffix(".pdf") + ".en.pdf"  # beside the Swedish one
+    diary_manifest = by_key[english_diary]
     assert thread_manifest["day"] == today and diary_manifest["day"] == day
-    for manifest, document in ((thread_manifest, thread_document_key(account, thread)), (diary_manifest, diary_key(account, day))):
+    for manifest, document in ((thread_manifest, thread_document_key(account, thread)), (diary_manifest, english_diary)):
         assert manifest["purpose"] == RENDER and manifest["status"] == "complete"
         # on-demand renders have a chain of their own: never a fork of the account's nightly chain
         assert manifest["run_id"].startswith(f"{DOCUMENTS_ACCOUNT}_") and manifest["run_id"].endswith("Z")
@@ -123,15 +124,15 @@ def test_a_render_whose_seal_failed_is_sealed_by_the_next_render(
     bucket, account = env.bucket, env.account
     thread = read_account_items(bucket, "facebook", account).to_pylist()[-1]["thread_key"]
     with pytest.MonkeyPatch.context() as broken:
-        broken.setenv("ARCHIVER_DOCUMENT_LANGUAGE", "en")  # a new document, so it is stored
 
         def no_seal(*_: object, **__: object) -> None:
             raise StorageError("the store went away while sealing")
 
         broken.setattr(render_module, "seal_run", no_seal)
-        failed = CliRunner().invoke(app, ["render", "--thread", thread])
+        failed = CliRunner().invoke(app, ["render", "--thread", thread, "--lang", "en"])  # a new document
         assert failed.exit_code == 1
-    assert any(line.startswith(thread_document_key(account, thread)) for line in _unlisted(bucket))
+    english = thread_document_key(account, thread).removesuffix(".pdf") + ".en.pdf"
+    assert any(line.startswith(english) for line in _unlisted(bucket))
     again = CliRunner().invoke(app, ["render", "--thread", thread, "--lang", "en"])
     assert again.exit_code == 0 and "sealed" in again.output, again.output
     assert _unlisted(bucket) == []

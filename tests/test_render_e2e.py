@@ -220,7 +220,8 @@ def test_a_thread_document_shows_every_version_and_checks(archived: Archived, tm
             patch.setenv(name, value)
         result = runner.invoke(app, ["render", "--thread", key, "--lang", "en", "--out", str(tmp_path)])
         assert result.exit_code == 0, result.output
-        stored_key = f"documents/{_account(archived)}/threads/{re.sub(r'[^A-Za-z0-9_.-]', '-', key)}.pdf"
+        # English is not the archive's language (sv): stored beside the Swedish key, never over it
+        stored_key = f"documents/{_account(archived)}/threads/{re.sub(r'[^A-Za-z0-9_.-]', '-', key)}.en.pdf"
         pdf = archived.bucket.get(stored_key)
         assert (tmp_path / Path(stored_key).name).read_bytes() == pdf
         assert validate(pdf) == []
@@ -359,3 +360,16 @@ def test_the_organisations_logo_is_drawn_on_the_front_page(archived: Archived) -
             if obj.get("/Subtype") == "/Image"
         ]
     assert (120, 40) in sizes, f"the 120×40 logo from the accounts file is not on the first page: {sizes}"
+
+
+def test_a_diary_in_another_language_never_replaces_the_registered_one(archived: Archived) -> None:
+    account, day = _account(archived), _days()[0]
+    swedish = archived.bucket.ref(diary_key(account, day))
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in _env(archived).items():
+            patch.setenv(name, value)
+        result = CliRunner().invoke(app, ["render", "--account", account, "--date", day, "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    english = archived.bucket.get(diary_key(account, day).removesuffix(".pdf") + ".en.pdf")
+    assert "page 1 of" in _text(english)
+    assert archived.bucket.ref(diary_key(account, day)).version_id == swedish.version_id

@@ -65,6 +65,13 @@ def thread_document_key(account: str, item_key: str) -> str:
     return f"documents/{account}/threads/{thread_name(item_key)}.pdf"
 
 
+def language_key(key: str, lang: str, settings: Settings) -> str:
+    """Return where a document in ``lang`` is stored: ``key`` in the archive's own language
+    (``ARCHIVER_DOCUMENT_LANGUAGE``), ``….{lang}.pdf`` in another, so a translation never replaces
+    the document a registrar registered."""
+    return key if lang == settings.document_language else f"{key.removesuffix('.pdf')}.{lang}.pdf"
+
+
 def _language(settings: Settings, lang: str | None) -> str:
     chosen = lang or settings.document_language
     words(chosen)  # raises DocumentError naming the languages for an unknown one
@@ -224,7 +231,7 @@ def diary_pdf(
     pdf, pages = _finish(
         lambda c: diary_story(data, front, c), ctx, identification, items, data.sources, meta, keep_pages
     )
-    return Rendered(pdf, diary_key(account.name, day), identification, items, pages)
+    return Rendered(pdf, language_key(diary_key(account.name, day), lang, settings), identification, items, pages)
 
 
 def account_of_item(accounts: AccountsFile, item_key: str) -> Account:
@@ -295,7 +302,8 @@ def thread_pdf(
     pdf, pages = _finish(
         lambda c: thread_story(data, front, c), ctx, identification, items, data.sources, meta, keep_pages
     )
-    return Rendered(pdf, thread_document_key(account.name, thread_key), identification, items, pages)
+    key = language_key(thread_document_key(account.name, thread_key), lang, settings)
+    return Rendered(pdf, key, identification, items, pages)
 
 
 def store_document(bucket: Bucket, rendered: Rendered, settings: Settings | None = None) -> dict[str, Any]:
