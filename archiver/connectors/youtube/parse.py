@@ -28,11 +28,9 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
-import msgspec
-
-from archiver.connectors.base import Attachment, Observation
+from archiver.connectors.base import Attachment, Observation, make_observation
 from archiver.errors import ParseError
-from archiver.items import item_key, record_class
+from archiver.items import item_key
 
 PLATFORM: Final = "youtube"
 UNKNOWN_ACCOUNT: Final = "unknown"
@@ -227,19 +225,15 @@ class _Parser:
         visibility: str,
         state: str,
     ) -> Observation:
-        from_account = author[0] is not None and author[0] == self.account
-        return Observation(
-            item_key=self.key(native),
-            platform=PLATFORM,
-            account_id=self.account,
-            kind=kind,
-            native_id=native,
+        return make_observation(
+            PLATFORM,
+            self.account,
+            kind,
+            native,
             parent_key=parent_key,
             thread_key=thread_key,
-            author_id=author[0],
-            author_name=author[1],
-            from_account=from_account,
-            record_class=record_class(from_account),
+            author=author,
+            from_account=author[0] is not None and author[0] == self.account,
             text=text,
             attachments=attachments,
             permalink=permalink,
@@ -247,7 +241,7 @@ class _Parser:
             edited_at=edited,
             visibility=visibility,
             state=state,
-            source_json=msgspec.json.encode(source, order="sorted").decode("utf-8"),
+            source=source,
         )
 
 
