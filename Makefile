@@ -39,6 +39,8 @@ bench: $(STAMP) ## benchmarks (figures and ratios, no assertions)
 	$(BIN)/python bench/normalise.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/detect.py
 
 clean: ## remove the virtual environment and local data
 	rm -rf $(VENV) var

@@ -56,7 +56,8 @@ HTML = "text/html; charset=utf-8"
 JSON = "application/json"
 DOCUMENTS_PREFIX = "documents/"
 _MANIFEST_KEY = re.compile(r"^manifests/(\d{4})/(\d{2})/(\d{2})/([^/]+)\.json$")
-_DIARY_KEY = re.compile(r"^documents/([^/]+)/\d{4}/\d{2}/\1_(\d{4}-\d{2}-\d{2})\.pdf$")
+_DIARY_KEY = re.compile(r"^documents/([^/]+)/\d{4}/\d{2}/\1_(\d{4}-\d{2}-\d{2})(\.[a-z]{2})?\.pdf$")
+"""A diary's key; group 3 is the language suffix of a diary in another language (``….en.pdf``)."""
 
 
 @cache
@@ -263,7 +264,9 @@ def _write_day(writer: _Writer, day: dict[str, Any]) -> None:
 
 
 def _diary(day: dict[str, Any]) -> dict[str, Any] | None:
-    return next((d for d in day["documents"] if _DIARY_KEY.match(d["key"])), None)
+    """Return the day's registered diary (not a copy in another language), or None."""
+    matches = ((d, _DIARY_KEY.match(d["key"])) for d in day["documents"])
+    return next((d for d, match in matches if match is not None and match[3] is None), None)
 
 
 def _write_month(

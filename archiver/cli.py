@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,9 @@ from archiver.report import limit_lines, run_report
 from archiver.sandbox.cli import app as sandbox_app
 from archiver.stack.cli import app as stack_app
 from archiver.verify.cli import verify_command
+
+if TYPE_CHECKING:
+    from archiver.search import SearchQuery
 
 app = typer.Typer(help="Archive of public records from social media.", no_args_is_help=True)
 app.add_typer(
@@ -192,6 +195,90 @@ def render_command(
         typer.echo(f"copy     {copy}")
 
 
+# options shared by search and request (a request's scope is a search)
+AccountOption = Annotated[list[str] | None, typer.Option("--account", help="Account name (repeatable).")]
+PlatformOption = Annotated[list[str] | None, typer.Option("--platform", help="Platform (repeatable).")]
+FromOption = Annotated[str | None, typer.Option("--from", help="First archive day, YYYY-MM-DD.")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Last archive day, YYYY-MM-DD.")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="The archive's state on this day: each item's latest version.")]
+KindOption = Annotated[list[str] | None, typer.Option("--kind", help="post, comment, reply, conversation, message.")]
+ClassOption = Annotated[list[str] | None, typer.Option("--class", help="upprättad (own) or inkommen (received).")]
+AuthorOption = Annotated[str | None, typer.Option("--author", help="Part of the author's name, or the author id.")]
+TextOption = Annotated[str | None, typer.Option("--text", help="Words in the text (any case and accents).")]
+ThreadOption = Annotated[str | None, typer.Option("--thread", help="Thread key (item key of the post or conversation).")]
+ItemOption = Annotated[str | None, typer.Option("--item", help="Item key.")]
+
+
+def _query(
+    account: list[str] | None,
+    platform: list[str] | None,
+    first: str | None,
+    last: str | None,
+    as_of: str | None,
+    kind: list[str] | None,
+    record_class: list[str] | None,
+    author: str | None,
+    text: str | None,
+    thread: str | None,
+    item: str | None,
+    limit: int | None = None,
+) -> SearchQuery:
+    """Return the search query (or release scope) the shared options describe."""
+    from archiver.search import SearchQuery
+
+    return SearchQuery(
+        accounts=tuple(account or ()),
+        platforms=tuple(platform or ()),
+        day_from=first,
+        day_to=last,
+        kinds=tuple(kind or ()),
+        record_classes=tuple(record_class or ()),
+        author=author,
+        text=text,
+        thread_key=thread,
+        item_key=item,
+        as_of=as_of,
+        limit=limit,
+    )
+
+
+@app.command("search")
+def search_command(
+    account: AccountOption = None,
+    platform: PlatformOption = None,
+    first: FromOption = None,
+    last: ToOption = None,
+    as_of: AsOfOption = None,
+    kind: KindOption = None,
+    record_class: ClassOption = None,
+    author: AuthorOption = None,
+    text: TextOption = None,
+    thread: ThreadOption = None,
+    item: ItemOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="At most this many hits; 0 for all.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines (every field but source_json).")] = False,
+) -> None:
+    """Find items: by account, platform, archive day, kind, record class, author, text, thread or
+    item key; --as-of shows the archive's state on a day. One line per item (its latest matching version)."""
+    from archiver.config import Settings, load_accounts
+    from archiver.errors import ArchiverError
+    from archiver.search import json_line, search, table_lines
+    from archiver.storage import Bucket
+
+    query = _query(account, platform, first, last, as_of, kind, record_class, author, text, thread, item, limit or None)
+    try:
+        settings = Settings()
+        result = search(Bucket(settings.bucket), load_accounts(settings=settings), query)
+    except ArchiverError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    lines = [json_line(row) for row in result.rows] if as_json else table_lines(result.rows, settings.timezone)
+    for line in lines if result.rows or as_json else []:
+        typer.echo(line)
+    more = " (limit reached: narrow the search or raise --limit)" if result.truncated else ""
+    typer.echo(f"{len(result.rows)} hit(s){more}, {result.files_read} items file(s) read", err=True)
+
+
 @app.command()
 def catalog(
     day: Annotated[
@@ -206,6 +293,72 @@ def catalog(
     for entry in written:
         typer.echo(f"wrote {entry['key']}")
     typer.echo(f"catalog: {len(written)} object(s) written" if written else "catalog: nothing changed")
+
+
+@app.command("request")
+def request_command(
+    ref: Annotated[str, typer.Option("--ref", help="The request's reference (diarienummer), e.g. 'KS 2026/123'.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for decisions.yaml, the package and its zip.")],
+    account: AccountOption = None,
+    platform: PlatformOption = None,
+    first: FromOption = None,
+    last: ToOption = None,
+    as_of: AsOfOption = None,
+    kind: KindOption = None,
+    record_class: ClassOption = None,
+    author: AuthorOption = None,
+    text: TextOption = None,
+    thread: ThreadOption = None,
+    item: ItemOption = None,
+    decisions: Annotated[
+        Path | None, typer.Option("--decisions", help="The registrar's decisions file (default: propose and accept all).")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="sv (default) or en.")] = None,
+    day: Annotated[str | None, typer.Option("--date", help="Date of the decision, YYYY-MM-DD (default: today).")] = None,
+    decided_by: Annotated[str | None, typer.Option("--decided-by", help="Who decided (printed in the cover letter).")] = None,
+    propose_only: Annotated[
+        bool, typer.Option("--propose-only", help="Only write the proposal (OUT/decisions.yaml) to review; build nothing.")
+    ] = False,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Build and check the package on disk only (a preview); store nothing.")
+    ] = False,
+) -> None:
+    """Answer a public access request: select items (and what they answer), mask on the decisions, write and
+    store the release package (thread documents, cover letter, decisions.json, manifest.json,
+    SHA256SUMS, zip) under releases/REF/. Without --decisions the proposal is written to
+    OUT/decisions.yaml and every proposed mask is accepted. To review first: --propose-only, edit
+    OUT/decisions.yaml, then request again with --decisions OUT/decisions.yaml."""
+    from archiver.errors import ArchiverError
+    from archiver.release.package import ReleaseRequest, build_release, write_proposal
+
+    scope = _query(account, platform, first, last, as_of, kind, record_class, author, text, thread, item)
+    decided_on = _parse_day(day) if day else None
+    request = ReleaseRequest(ref, scope, out, decisions, lang, decided_on, decided_by, store=not no_store)
+    try:
+        if propose_only:
+            proposal = write_proposal(request)
+            masks = ", ".join(f"{category} {count}" for category, count in proposal.masks.items())
+            typer.echo(f"proposal {proposal.decisions_file} ({proposal.threads} thread(s); masks: {masks or 'none'})")
+            typer.echo(f"review it (accept/reject, add masks), then: archiver request ... --decisions {proposal.decisions_file}")
+            return
+        package = build_release(request)
+    except ArchiverError as error:
+        typer.echo(f"FAILED   {error}", err=True)
+        raise typer.Exit(1) from None
+    if package.proposal_written:
+        typer.echo(f"proposal {package.decisions_file} (every proposed mask accepted)")
+    else:
+        typer.echo(f"decided  {package.decisions_file}")
+    typer.echo(f"package  {package.directory}/ ({package.threads} thread document(s), {len(package.files)} files)")
+    typer.echo(f"zip      {package.zip_path}")
+    if not request.store:
+        typer.echo("not stored (--no-store): a preview; request again without --no-store to store it")
+    for stored in package.stored:
+        typer.echo(f"stored   {stored['key']} sha256 {stored['sha256']}")
+    if package.already_stored and not package.stored:
+        typer.echo(f"unchanged: the same release is stored already ({len(package.already_stored)} objects)")
+    masked = ", ".join(f"{category} {count}" for category, count in package.masks_accepted.items())
+    typer.echo(f"masked   {masked or 'nothing'}")
 
 
 def main() -> None:

@@ -75,9 +75,16 @@ class Settings(BaseSettings):
     """RFC 3161 timestamp service; when set, seals are PAdES B-T instead of B-B."""
     document_language: Literal["sv", "en"] = "sv"
     """Language of the documents (diaries, threads): ``sv`` (default) or ``en``."""
+    release_grounds_file: Path | None = None
+    """YAML file with the legal grounds for masking in releases and each category's default
+    ground (see ``config/release-grounds.example.yaml``); unset: the built-in Swedish grounds."""
     linkedin_version: str = "202607"
     """LinkedIn API version (``YYYYMM``) sent as the ``LinkedIn-Version`` header; LinkedIn retires
     each version about 12 months after its release (HTTP 426): move it forward then."""
+    release_appeal_template: Path | None = None
+    """An organisation's own appeal text (*överklagandehänvisning*) for release cover letters: a
+    Jinja2 file; ``{lang}`` in the path is replaced by the letter's language (``sv``, ``en``).
+    Unset: ``templates/releases/appeal.{lang}.j2``."""
 
 
 def needs_page_id(api_base: str) -> bool:

@@ -69,3 +69,11 @@ class StackError(ArchiverError):
 
 class DocumentError(ArchiverError):
     """A document could not be rendered, finished, validated or signed as PDF/A."""
+
+
+class ReleaseError(ArchiverError):
+    """A release (public access request) could not be selected, decided, built or stored."""
+
+
+class SearchError(ArchiverError):
+    """A search query cannot be run as given (bad day, unknown kind, empty text…)."""

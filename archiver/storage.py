@@ -54,6 +54,20 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def s3_client(access_key_id: str | None = None, secret_access_key: str | None = None) -> S3Client:
+    """Return a boto3 S3 client for the endpoint in ``AWS_ENDPOINT_URL`` (or AWS), with the given
+    keys or, without them, the ``AWS_*`` environment's; path-style, retrying, checksums on PUT."""
+    config = Config(
+        retries={"max_attempts": 5, "mode": "standard"},
+        s3={"addressing_style": "path"},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    # a session of its own: boto3's default session caches the first credentials it saw
+    session = boto3.session.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key)
+    return session.client("s3", config=config)
+
+
 class Bucket:
     """The archive bucket, opened with the identity in the environment."""
 
@@ -64,16 +78,7 @@ class Bucket:
     @cached_property
     def client(self) -> S3Client:
         """Return the boto3 S3 client, created on first use from the ``AWS_*`` environment."""
-        if self._client is not None:
-            return self._client
-        config = Config(
-            retries={"max_attempts": 5, "mode": "standard"},
-            s3={"addressing_style": "path"},
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-        )
-        # a session of its own: boto3's default session caches the first credentials it saw
-        return boto3.session.Session().client("s3", config=config)
+        return self._client if self._client is not None else s3_client()
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> StoredObject:
         """Write ``data`` at ``key`` with a SHA-256 checksum; return what was stored."""

@@ -69,6 +69,8 @@ class DagTestSummary(TypedDict):
     task_states: dict[str, dict[str, str | None]]
     # task_id -> str(map_index) -> exception, for every task instance that failed
     errors: dict[str, dict[str, TaskError]]
+    # task_id -> what the (unmapped) task returned (its ``return_value`` XCom), JSON-decoded
+    returns: dict[str, Any]
     seconds: float
 
 
@@ -422,6 +424,7 @@ def _child_run(request: dict[str, Any]) -> list[dict[str, Any]]:
     import pendulum
     from airflow.listeners import hookimpl
     from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
     from airflow.sdk.listener import get_listener_manager
     from airflow.utils.session import create_session
     from sqlalchemy import select
@@ -471,6 +474,18 @@ def _child_run(request: dict[str, Any]) -> list[dict[str, Any]]:
                         {"type": None, "message": "", "try_number": ti.try_number},
                     )
 
+            returns = {
+                xcom.task_id: XComModel.deserialize_value(xcom)
+                for xcom in session.scalars(
+                    select(XComModel).where(
+                        XComModel.dag_id == dr.dag_id,
+                        XComModel.run_id == dr.run_id,
+                        XComModel.key == "return_value",
+                        XComModel.map_index == -1,
+                    )
+                )
+            }
+
         def iso_or_none(value: Any) -> str | None:
             return value.isoformat() if value is not None else None
 
@@ -485,6 +500,7 @@ def _child_run(request: dict[str, Any]) -> list[dict[str, Any]]:
                 "conf": dict(dr.conf or {}),
                 "task_states": task_states,
                 "errors": run_errors,
+                "returns": returns,
                 "seconds": round(seconds, 3),
             }
         )

@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
 import yaml
+from pytest import MonkeyPatch
 
 from archiver.itemstore import latest_versions, read_account_items
+from archiver.pipeline import archive_days
 from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
 
@@ -56,6 +58,49 @@ def archive_env(s3_env: dict[str, str], world: World, accounts_file: Path) -> di
         "ARCHIVER_PACE_MAX_SLEEP": "0",
         "ARCHIVER_FULL_SWEEP_WEEKDAY": "6",  # Sundays: 2026-11-01 and 2026-11-08
     }
+
+
+@dataclass
+class ArchivedSandbox:
+    """A sandbox world of one Facebook account archived into a real SeaweedFS for some days."""
+
+    stack: S3Stack
+    sandbox: SandboxServer
+    accounts_file: Path
+    env: dict[str, str]
+    """The archiver's environment for this archive (S3 identity, tokens, accounts file)."""
+    directory: Path
+
+    @property
+    def account(self) -> str:
+        """Return the archived account's name."""
+        return self.sandbox.world.accounts[0].name
+
+
+@contextmanager
+def archived_sandbox(directory: Path, *, seed: int, items_per_day: int, days: int = 1) -> Iterator[ArchivedSandbox]:
+    """Start a stack and a sandbox of one Facebook account in ``directory``, archive ``days`` days
+    from FIRST_DAY one night at a time (as the daily run does), and yield them; both are stopped
+    by PID afterwards."""
+    start_stack(directory / "stack", retention_days=1, sandbox=False)
+    sandboxes = SandboxFactory(directory)
+    try:
+        stack = S3Stack.open(directory / "stack")
+        sandbox = sandboxes(seed=seed, accounts=1, items_per_day=items_per_day)
+        accounts = write_accounts_file(sandbox.world, sandbox.base_url, directory / "accounts.yaml")
+        env = archive_env(stack.env("archiver"), sandbox.world, accounts)
+        with MonkeyPatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            for offset in range(days):
+                day = FIRST_DAY + timedelta(days=offset)
+                sandbox.set_clock(nightly_run_after(day))
+                outcomes = archive_days(day, 1)
+                assert [outcome.status for outcome in outcomes] == ["complete"], outcomes
+        yield ArchivedSandbox(stack, sandbox, accounts, env, directory)
+    finally:
+        sandboxes.stop_all()
+        stop_stack(directory / "stack")
 
 
 def truth_mismatches(bucket: Bucket, world: World, account: str, day: date) -> list[str]:

@@ -264,3 +264,56 @@ def test_reads_and_refusals_are_in_the_audit_log_with_the_identity(s3_stack: S3S
     ]
     text = audit_log_path(StackPaths(s3_stack.directory)).read_text(encoding="utf-8")
     assert all(secret not in text for _, secret in s3_stack.keys.values())
+
+
+ARCHIVE_PREFIXES = ("items", "documents", "raw", "manifests", "audits", "catalog", "media")
+
+
+def test_registrar_cannot_put_copy_or_upload_outside_releases(s3_stack: S3Stack) -> None:
+    key, _ = _locked(s3_stack)
+    registrar, bucket = s3_stack.client("registrar"), s3_stack.bucket
+    calls: dict[str, Callable[[], object]] = {
+        "put top-level": lambda: registrar.put_object(Bucket=bucket, Key=f"README-{uuid.uuid4().hex}.md", Body=b"x")
+    }
+    for prefix in ARCHIVE_PREFIXES:
+        target = _key(f"{prefix}/registrar")
+        calls[f"put {prefix}/"] = lambda target=target: registrar.put_object(
+            Bucket=bucket, Key=target, Body=b"x"
+        )
+        calls[f"copy into {prefix}/"] = lambda target=target: registrar.copy_object(
+            Bucket=bucket, Key=target, CopySource=f"{bucket}/{key}"
+        )
+        calls[f"multipart in {prefix}/"] = lambda target=target: registrar.create_multipart_upload(
+            Bucket=bucket, Key=target
+        )
+    _refused(calls)
+    upload = registrar.create_multipart_upload(Bucket=bucket, Key=_key("releases/req-multipart"))
+    registrar.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+
+
+def test_registrar_cannot_delete_a_locked_version_of_its_own_release(s3_stack: S3Stack) -> None:
+    registrar, bucket = s3_stack.client("registrar"), s3_stack.bucket
+    key = _key("releases/req-locked")
+    answer = registrar.put_object(Bucket=bucket, Key=key, Body=b"released", ChecksumAlgorithm="SHA256")
+    version = answer["VersionId"]
+    _refused(
+        {
+            "delete version": lambda: registrar.delete_object(Bucket=bucket, Key=key, VersionId=version),
+            **_retention_changes(registrar, bucket, key, version),
+        }
+    )
+    _batch_delete_refused(registrar, bucket, key, version)
+    assert registrar.get_object(Bucket=bucket, Key=key, VersionId=version)["Body"].read() == b"released"
+
+
+def test_archiver_cannot_copy_or_upload_into_releases(s3_stack: S3Stack) -> None:
+    key, _ = _locked(s3_stack)
+    archiver, bucket = s3_stack.client("archiver"), s3_stack.bucket
+    _refused(
+        {
+            "copy": lambda: archiver.copy_object(
+                Bucket=bucket, Key=_key("releases/forged"), CopySource=f"{bucket}/{key}"
+            ),
+            "multipart": lambda: archiver.create_multipart_upload(Bucket=bucket, Key=_key("releases/forged")),
+        }
+    )

@@ -11,13 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from archiver import pipeline
-from archiver.stack import start_stack, stop_stack
-
 from airflow_harness import AirflowHome, DagTestSummary, run_dag_test
 from airflow_harness import airflow_home as airflow_home
-from archive_checks import FIRST_DAY, STOCKHOLM, archive_env, nightly_run_after, write_accounts_file
-from conftest import S3Stack, SandboxFactory
+from archive_checks import FIRST_DAY, STOCKHOLM, archived_sandbox
+from conftest import S3Stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "archive_audit.py"
@@ -52,23 +49,8 @@ class AuditWorld:
 
 @pytest.fixture(scope="module")
 def audit_world(airflow_home: AirflowHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditWorld]:
-    directory = tmp_path_factory.mktemp("audit-dag")
-    start_stack(directory / "stack", retention_days=1, sandbox=False)
-    sandboxes = SandboxFactory(directory)
-    try:
-        stack = S3Stack.open(directory / "stack")
-        sandbox = sandboxes(seed=8, accounts=1, items_per_day=8)
-        accounts = write_accounts_file(sandbox.world, sandbox.base_url, directory / "accounts.yaml")
-        env = archive_env(stack.env("archiver"), sandbox.world, accounts)
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in env.items():
-                patch.setenv(name, value)
-            sandbox.set_clock(nightly_run_after(FIRST_DAY))
-            assert {o.status for o in pipeline.archive_day(FIRST_DAY)} == {"complete"}
-        yield AuditWorld(airflow_home, stack, env)
-    finally:
-        sandboxes.stop_all()
-        stop_stack(directory / "stack")
+    with archived_sandbox(tmp_path_factory.mktemp("audit-dag"), seed=8, items_per_day=8) as archived:
+        yield AuditWorld(airflow_home, archived.stack, archived.env)
 
 
 def test_a_clean_archive_passes_and_its_report_is_stored(audit_world: AuditWorld) -> None:

@@ -177,6 +177,20 @@ def test_day_page_links_the_diary_and_lists_objects_with_checksums(bucket: Bucke
     ]
 
 
+def test_a_diary_in_another_language_is_listed_but_the_registered_one_stays_the_diary(
+    bucket: Bucket, account: str
+) -> None:
+    day = "2031-03-09"
+    _sealed_day(bucket, account, day, diary=True)
+    registered = f"documents/{account}/2031/03/{account}_{day}.pdf"
+    english = bucket.put(registered.removesuffix(".pdf") + ".en.pdf", b"%PDF-1.7 translation", "application/pdf")
+    publish(bucket, day)
+    page_key = day_page_key(account, day)
+    page = bucket.get(page_key)
+    assert [resolve(page_key, href) for href, css in links_of(page) if css == "diary"] == [registered]
+    assert english.key in page.decode("utf-8")  # listed (unsealed here: no sha256 from a manifest)
+
+
 def test_a_new_run_rewrites_only_its_day_month_and_indexes(bucket: Bucket, account: str) -> None:
     _sealed_day(bucket, account, DAY, diary=True)
     _sealed_day(bucket, account, "2031-03-15", diary=False)

@@ -19,14 +19,13 @@ from archiver.documents.render import DOCUMENTS_ACCOUNT, RENDER, render_run, thr
 from archiver.errors import ArchiverError, StorageError
 from archiver.itemstore import read_account_items
 from archiver.manifest import seal_run
-from archiver.pipeline import archive_day, archive_days, capture, normalise, render
+from archiver.pipeline import archive_day, capture, normalise, render
 from archiver.runs import diary_key, manifest_key
-from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
 from archiver.verify import Scope, verify_archive
 
-from archive_checks import FIRST_DAY, archive_env, nightly_run_after, write_accounts_file
-from conftest import S3Stack, SandboxFactory, SandboxServer
+from archive_checks import FIRST_DAY, archived_sandbox, nightly_run_after
+from conftest import S3Stack, SandboxServer
 
 pytestmark = pytest.mark.slow
 
@@ -48,23 +47,8 @@ class Archived:
 
 @pytest.fixture(scope="module")
 def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
-    directory = tmp_path_factory.mktemp("recovery-render")
-    start_stack(directory / "stack", retention_days=1, sandbox=False)
-    sandboxes = SandboxFactory(directory)
-    try:
-        stack = S3Stack.open(directory / "stack")
-        sandbox = sandboxes(seed=11, accounts=1, items_per_day=12)
-        accounts = write_accounts_file(sandbox.world, sandbox.base_url, directory / "accounts.yaml")
-        env = archive_env(stack.env("archiver"), sandbox.world, accounts)
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in env.items():
-                patch.setenv(name, value)
-            sandbox.set_clock(nightly_run_after(FIRST_DAY))
-            assert [outcome.status for outcome in archive_days(FIRST_DAY, 1)] == ["complete"]
-        yield Archived(stack, sandbox, Bucket(stack.bucket, stack.client("archiver")), env)
-    finally:
-        sandboxes.stop_all()
-        stop_stack(directory / "stack")
+    with archived_sandbox(tmp_path_factory.mktemp("recovery-render"), seed=11, items_per_day=12) as world:
+        yield Archived(world.stack, world.sandbox, Bucket(world.stack.bucket, world.stack.client("archiver")), world.env)
 
 
 @pytest.fixture

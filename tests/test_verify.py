@@ -43,6 +43,7 @@ def test_each_kind_of_key_has_its_archive_day() -> None:
     assert key_day("raw/facebook/a-fb/2026/11/02/a-fb_1.warc.gz") == "2026-11-02"
     assert key_day("items/platform=facebook/account=a-fb/date=2026-11-03/r.parquet") == "2026-11-03"
     assert key_day("documents/a-fb/2026/11/a-fb_2026-11-04.pdf") == "2026-11-04"
+    assert key_day("documents/a-fb/2026/11/a-fb_2026-11-04.en.pdf") == "2026-11-04"
     assert key_day("quarantine/facebook/a-fb/2026-11-05/r/0001.body") == "2026-11-05"
     assert key_day("manifests/2026/11/06/a-fb_1.json") == "2026-11-06"
     assert key_day("media/sha256/ab/abcdef") is None

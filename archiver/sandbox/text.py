@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import random
 from bisect import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
@@ -388,6 +390,38 @@ SLOT_MAKERS: dict[str, Callable[[random.Random], str]] = {
 }
 
 
+PERSONAL_SLOTS: dict[str, str] = {
+    "pnr": "personnummer",
+    "snr": "samordningsnummer",
+    "phone": "phone",
+    "email": "email",
+    "address": "address",
+    "first": "name",
+}
+"""Slots that write personal data, and the category of personal data each writes (``first`` is
+the first name of the resident the page answers)."""
+
+_RECORDER: ContextVar[list[tuple[str, str]] | None] = ContextVar("sandbox_personal_data", default=None)
+
+
+@contextmanager
+def recording_personal_data() -> Iterator[list[tuple[str, str]]]:
+    """Yield a list that collects (category, value) for every personal-data slot filled inside
+    the ``with`` block; recording never touches the random generator."""
+    recorded: list[tuple[str, str]] = []
+    token = _RECORDER.set(recorded)
+    try:
+        yield recorded
+    finally:
+        _RECORDER.reset(token)
+
+
+def _record(key: str, value: str) -> None:
+    recorded = _RECORDER.get()
+    if recorded is not None and key in PERSONAL_SLOTS:
+        recorded.append((PERSONAL_SLOTS[key], value))
+
+
 class _Slots(dict[str, str]):
     """Template slots generated on first use, so a template only pays for the slots it has."""
 
@@ -398,11 +432,15 @@ class _Slots(dict[str, str]):
     def __missing__(self, key: str) -> str:
         value = SLOT_MAKERS[key](self._rng)
         self[key] = value
+        _record(key, value)
         return value
 
 
 def fill(rng: random.Random, template: str, **fixed: str) -> str:
     """Return ``template`` with every ``{slot}`` filled from the slot makers or ``fixed``."""
+    for key, value in fixed.items():
+        if "{" + key + "}" in template:
+            _record(key, value)
     return template.format_map(_Slots(rng, fixed))
 
 

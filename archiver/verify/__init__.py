@@ -13,6 +13,8 @@ the object it concerns; it keeps going after any failure. What it checks:
 - every ``items`` row's raw reference resolves to the response it was read from (:mod:`.rawrefs`);
 - every account with activity on a day has its diary, and every document passes PDF/A
   validation (:mod:`.documents`, once the documents stage exists);
+- every release under ``releases/`` matches its own ``SHA256SUMS`` (:mod:`.releases`), and its
+  PDF documents pass PDF/A validation;
 - every version, under any prefix, is under an unexpired Object Lock retention (:mod:`.retention`);
 - no configured token or key appears in any stored object (:mod:`.secrets`).
 
@@ -41,6 +43,7 @@ from archiver.verify.documents import Validator, check_diaries, check_pdfa, pdfa
 from archiver.verify.fixity import check_fixity
 from archiver.verify.inventory import STREAM_OVER, Inventory, Read, load_inventory, read_versions
 from archiver.verify.rawrefs import RawRefs
+from archiver.verify.releases import ReleaseFiles
 from archiver.verify.report import CHECKS, Finding, Report, Scope, audit_key, store_report
 from archiver.verify.retention import check_retention
 from archiver.verify.secrets import (
@@ -94,12 +97,16 @@ def verify_archive(
     report.notes += [f"Secret too short to search for: {label}" for label in scanner.skipped]
     validator = pdfa_validator()
     refs = RawRefs()
+    releases = ReleaseFiles()
     versions = [
         version for key in keys for version in inventory.versions.get(key, []) if not version.delete_marker
     ]
     for read in read_versions(bucket, versions, stream_over=STREAM_OVER, scanner=scanner or None):
         _check_read(read, inventory, listed, report, now, scanner, validator, refs)
+        releases.collect(read, inventory)
     refs.check(bucket, inventory, report)
+    if scope.everything:
+        releases.check(inventory, report)
     check_diaries({a for a in refs.activity() if scope.covers(a[2])}, inventory, report)
     report.finished_at = datetime.now(UTC)
     report.counts["seconds_ms"] = round((time.monotonic() - clock) * 1000)

@@ -55,7 +55,7 @@ _DAY_PATTERNS = (
     re.compile(r"^(?:raw/[^/]+/[^/]+|manifests)/(\d{4})/(\d{2})/(\d{2})/"),
     re.compile(r"^items/.*/date=(\d{4})-(\d{2})-(\d{2})/"),
     re.compile(r"^quarantine/[^/]+/[^/]+/(\d{4})-(\d{2})-(\d{2})/"),
-    re.compile(r"^documents/[^/]+/\d{4}/\d{2}/.*_(\d{4})-(\d{2})-(\d{2})\.pdf$"),
+    re.compile(r"^documents/[^/]+/\d{4}/\d{2}/.*_(\d{4})-(\d{2})-(\d{2})(?:\.[a-z]{2})?\.pdf$"),
 )
 
 Listed = dict[tuple[str, str], list[tuple[Manifest, dict[str, Any]]]]

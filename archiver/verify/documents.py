@@ -17,6 +17,7 @@ from archiver.verify.inventory import Inventory, Read
 from archiver.verify.report import Report
 
 DOCUMENTS_PREFIX = "documents/"
+RELEASES_PREFIX = "releases/"
 
 Validator = Callable[[bytes], list[str]]
 
@@ -34,7 +35,7 @@ def pdfa_validator() -> Validator | str:
 def check_pdfa(read: Read, validator: Validator | str, report: Report) -> None:
     """Report ``read``'s version if it is a document that fails PDF/A validation."""
     key, version_id = read.version.key, read.version.version_id
-    if not (key.startswith(DOCUMENTS_PREFIX) and key.endswith(".pdf")):
+    if not (key.startswith((DOCUMENTS_PREFIX, RELEASES_PREFIX)) and key.endswith(".pdf")):
         return
     report.count("documents_validated")
     if isinstance(validator, str):

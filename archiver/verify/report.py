@@ -40,6 +40,7 @@ CHECKS = {
     "diary_missing": "an account with activity on a day has no diary",
     "retention": "a version is not under Object Lock retention",
     "pdfa": "a document fails PDF/A validation",
+    "release": "a release's files do not match its SHA256SUMS, or it has none",
     "secret": "a configured token or key appears in a stored object",
     "unreadable": "an object could not be read",
 }

@@ -21,12 +21,14 @@ Modules:
 * ``generation``: what happens on one day of one account.
 * ``state``: the world as of one instant, as a platform shows it (and the ground truth).
 * ``world``: :class:`World`, which ties them together and generates histories on demand.
+* ``personal``: ``personal_data``, the personal data the residents wrote, per item (release tests).
 """
 
 from archiver.sandbox.world.days import STOCKHOLM, day_bounds, from_unix, to_unix
 from archiver.sandbox.world.ids import make_token
 from archiver.sandbox.world.model import Item, SandboxAccount, TruthItem, WorldConfig, WorldEvent
 from archiver.sandbox.world.people import make_account, make_residents
+from archiver.sandbox.world.personal import personal_data
 from archiver.sandbox.world.state import AccountState, WorldState
 from archiver.sandbox.world.world import World
 
@@ -45,5 +47,6 @@ __all__ = [
     "make_account",
     "make_residents",
     "make_token",
+    "personal_data",
     "to_unix",
 ]

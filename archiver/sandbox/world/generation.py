@@ -122,7 +122,26 @@ class _DayGenerator:
             "delete_post": self.delete_post,
         }
         for stamp, _, action in sorted(self.plan()):
-            actions[action](stamp)
+            first_event = len(self.h.events)
+            with text.recording_personal_data() as recorded:
+                actions[action](stamp)
+            if recorded:
+                self.remember_personal_data(first_event, recorded)
+
+    def remember_personal_data(self, first_event: int, recorded: list[tuple[str, str]]) -> None:
+        """Attribute the personal data an action wrote to the items it created or edited whose
+        text holds it (the sandbox's truth of what a release must mask)."""
+        touched = {
+            item.native_id: item
+            for _, action, item, _ in self.h.events[first_event:]
+            if action in ("create", "edit") and item.texts
+        }
+        for native_id, item in touched.items():
+            latest = item.texts[-1][1]
+            written = [entry for entry in recorded if entry[1] in latest]
+            if written:
+                known = self.h.personal.setdefault(native_id, [])
+                known += [entry for entry in dict.fromkeys(written) if entry not in known]
 
     def plan(self) -> list[tuple[int, int, str]]:
         """Return (unix time, order, action) for every event of the day."""

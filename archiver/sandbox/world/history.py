@@ -45,6 +45,8 @@ class _History:
         self.events: list[tuple[int, str, Item, bool]] = []
         self.event_times: list[int] = []
         self.generated_until: date | None = None
+        self.personal: dict[str, list[tuple[str, str]]] = {}
+        """native id -> (category, value) of the personal data the sandbox wrote into its texts."""
         self._hidden: list[Item] = []
         self._seq = 0
         per_day = world.config.items_per_day

@@ -1,0 +1,1 @@
+"""Releases: answering a public access request with a masked, recorded package."""
