@@ -143,12 +143,16 @@ class Bucket:
 
     def ref(self, key: str) -> StoredObject:
         """Return the current version of ``key`` as a manifest lists it (reads it to hash it)."""
+        return self.read_current(key)[0]
+
+    def read_current(self, key: str) -> tuple[StoredObject, bytes]:
+        """Return the current version of ``key`` as a manifest lists it, and its bytes (read once)."""
         try:
             head = self.client.head_object(Bucket=self.name, Key=key)
         except (ClientError, BotoCoreError) as error:
             raise StorageError(f"Could not read s3://{self.name}/{key}: {explain_storage_error(error)}", key=key) from error
         data = self.get(key, head.get("VersionId"))
-        return StoredObject(key, head.get("VersionId"), sha256_hex(data), len(data))
+        return StoredObject(key, head.get("VersionId"), sha256_hex(data), len(data)), data
 
     def exists(self, key: str) -> bool:
         """Return whether ``key`` has a current version."""

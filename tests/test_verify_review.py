@@ -166,7 +166,9 @@ def test_every_prefix_is_scanned_for_secrets_and_retention_and_strays_are_report
     release = "releases/KS-2026-17/decisions.json"
     audit = "audits/2026/11/08/verify_20261108T030000000000Z.json"
     stray = "scratch/notes.txt"
-    bucket.put(release, json.dumps({"note": f"token {TOKEN.value}"}).encode())
+    released = json.dumps({"note": f"token {TOKEN.value}"}).encode()
+    bucket.put(release, released)
+    bucket.put("releases/KS-2026-17/SHA256SUMS", f"{hashlib.sha256(released).hexdigest()}  decisions.json\n".encode())
     bucket.put(audit, b'{"ok": true}')
     bucket.put(stray, b"left here by hand")
 
@@ -178,7 +180,7 @@ def test_every_prefix_is_scanned_for_secrets_and_retention_and_strays_are_report
 
     later = verify_archive(bucket, Scope(), [TOKEN], now=datetime.now(UTC) + timedelta(days=3))
     expired = {f.key for f in later.findings if f.check == "retention"}
-    assert expired == {release, audit, stray}
+    assert expired == {release, "releases/KS-2026-17/SHA256SUMS", audit, stray}
 
     bucket.client.delete_object(Bucket=bucket.name, Key=audit)
     assert ("deleted", audit) in {(f.check, f.key) for f in verify_archive(bucket, Scope()).findings}

@@ -22,13 +22,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow.parquet as pq
-from botocore.exceptions import BotoCoreError, ClientError
 
-from archiver.errors import StorageError
 from archiver.items import ITEM_SCHEMA, KINDS
 from archiver.manifest import manifest_of
 from archiver.runs import items_prefix
-from archiver.storage import Bucket, StoredObject, sha256_hex
+from archiver.storage import Bucket, StoredObject
 
 Row = dict[str, Any]
 
@@ -121,22 +119,11 @@ def read_items_files(bucket: Bucket, platform: str, account: str, until_day: str
         day = entry.key.split("/date=", 1)[1][:10]
         if day > until_day:
             continue
-        ref, data = _read_current(bucket, entry.key)
+        ref, data = bucket.read_current(entry.key)
         table = pq.read_table(io.BytesIO(data), schema=ITEM_SCHEMA)
         run = entry.key.rsplit("/", 1)[-1].removesuffix(".parquet")
         files.append(ItemsFile(ref, day, run, table.to_pylist()))
     return files
-
-
-def _read_current(bucket: Bucket, key: str) -> tuple[StoredObject, bytes]:
-    """Return the current version of ``key`` (identity and bytes), read once."""
-    try:
-        head = bucket.client.head_object(Bucket=bucket.name, Key=key)
-    except (ClientError, BotoCoreError) as error:
-        raise StorageError(f"Could not read s3://{bucket.name}/{key}: {error}", key=key) from error
-    version = head.get("VersionId")
-    data = bucket.get(key, version)
-    return StoredObject(key, version, sha256_hex(data), len(data)), data
 
 
 def history_of(rows: Iterable[Row]) -> dict[str, list[Row]]:

@@ -9,15 +9,14 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import pyarrow.parquet as pq
-from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.config import Account, AccountsFile
 from archiver.documents.model import ItemsFile, Row
 from archiver.documents.render import account_of_item
-from archiver.errors import ReleaseError, StorageError
+from archiver.errors import ReleaseError
 from archiver.runs import items_prefix
 from archiver.search import SEARCH_COLUMNS, SearchQuery, search
-from archiver.storage import Bucket, StoredObject, sha256_hex
+from archiver.storage import Bucket
 
 LAST_DAY = "9999-12-31"
 
@@ -99,24 +98,14 @@ def read_thread_files(
         day = entry.key.split("/date=", 1)[1][:10]
         if day > until or not entry.key.endswith(".parquet"):
             continue
-        ref = _current(bucket, entry.key)
-        data = bucket.get(entry.key, ref.version_id)
+        stored, data = bucket.read_current(entry.key)
         table = pq.read_table(
             io.BytesIO(data), columns=list(SEARCH_COLUMNS), filters=[("thread_key", "in", wanted)]
         )
         rows = table.to_pylist()
         if rows:
-            stored = StoredObject(entry.key, ref.version_id, sha256_hex(data), len(data))
             files.append(ItemsFile(stored, day, entry.key.rsplit("/", 1)[-1].removesuffix(".parquet"), rows))
     return files
-
-
-def _current(bucket: Bucket, key: str) -> StoredObject:
-    try:
-        head = bucket.client.head_object(Bucket=bucket.name, Key=key)
-    except (ClientError, BotoCoreError) as error:
-        raise StorageError(f"Could not read s3://{bucket.name}/{key}: {error}", key=key) from error
-    return StoredObject(key, head.get("VersionId"), "", int(head.get("ContentLength", 0)))
 
 
 def describe_scope(scope: SearchQuery) -> str:
