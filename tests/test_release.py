@@ -29,18 +29,17 @@ from archiver.documents.pdfa import validate
 from archiver.documents.render import embedded_files
 from archiver.documents.thread import thread_name
 from archiver.errors import ReleaseError
-from archiver.pipeline import archive_days
 from archiver.release.decisions import Mask, read_decisions, write_decisions
 from archiver.release.grounds import load_grounds
-from archiver.release.package import ReleaseRequest, build_release
+from archiver.release.package import ReleaseRequest, build_release, write_proposal
 from archiver.release.store import release_key_prefix, safe_reference
 from archiver.sandbox.world import personal_data
 from archiver.search import SearchQuery
 from archiver.stack import start_stack, stop_stack
 from archiver.storage import Bucket
 
-from archive_checks import FIRST_DAY, archive_env, nightly_run_after, object_versions, write_accounts_file
-from conftest import S3Stack, SandboxFactory, SandboxServer
+from archive_checks import FIRST_DAY, archived_sandbox, nightly_run_after, object_versions
+from conftest import S3Stack, SandboxServer
 
 pytestmark = pytest.mark.slow
 DAYS = 2
@@ -76,23 +75,8 @@ class Archive:
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     directory = tmp_path_factory.mktemp("release")
-    start_stack(directory / "stack", retention_days=1, sandbox=False)
-    sandboxes = SandboxFactory(directory)
-    try:
-        stack = S3Stack.open(directory / "stack")
-        sandbox = sandboxes(seed=11, accounts=1, items_per_day=60)
-        accounts = write_accounts_file(sandbox.world, sandbox.base_url, directory / "accounts.yaml")
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in archive_env(stack.env("archiver"), sandbox.world, accounts).items():
-                patch.setenv(name, value)
-            for offset in range(DAYS):  # one day at a time: the sandbox's clock moves each night
-                day = FIRST_DAY + timedelta(days=offset)
-                sandbox.set_clock(nightly_run_after(day))
-                assert [o.status for o in archive_days(day, 1)] == ["complete"]
-        yield Archive(stack, sandbox, accounts, directory)
-    finally:
-        sandboxes.stop_all()
-        stop_stack(directory / "stack")
+    with archived_sandbox(directory, seed=11, items_per_day=60, days=DAYS) as archived:
+        yield Archive(archived.stack, archived.sandbox, archived.accounts_file, directory)
 
 
 def _identity(patch: pytest.MonkeyPatch, archive: Archive, identity: str) -> None:
@@ -422,9 +406,8 @@ def test_a_masked_value_left_in_the_package_stops_it_before_storing(
     thread = _thread_with_masks(released)
     out = archive.directory / "guard"
     ref = "KS 2026/500"
-    first = build_release(_request(archive, out, ref + "-proposal", thread["thread_key"]), settings)
-    decisions = read_decisions(first.decisions_file, grounds)
-    decisions.reference = ref
+    proposal = write_proposal(_request(archive, out, ref, thread["thread_key"]), settings)
+    decisions = read_decisions(proposal.decisions_file, grounds)
     # "Organisation" is also the documents' own wording: masking it in the items cannot remove it
     decisions.masks.append(
         Mask(id="m901", value="organisation", category="other", ground=grounds.categories["other"],
