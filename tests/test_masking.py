@@ -26,7 +26,8 @@ from archiver.release.decisions import (
     write_decisions,
 )
 from archiver.release.grounds import CATEGORIES, default_grounds, load_grounds
-from archiver.release.masking import leaks, marker, mask_rows
+from archiver.release.leaks import leaks
+from archiver.release.masking import marker, mask_rows
 
 PNR = "811218-9876"
 PHONE = "070-123 45 67"

@@ -16,7 +16,7 @@ import pypdf
 from archiver.documents.model import Row, shown_row
 from archiver.errors import ReleaseError
 from archiver.release.decisions import Decisions, Mask, covers
-from archiver.release.masking import leaks
+from archiver.release.leaks import leaks
 
 
 def check_no_leaks(
