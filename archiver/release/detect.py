@@ -25,6 +25,11 @@ Digits of other scripts (Arabic-Indic, Persian, full-width) are read as ASCII di
 finding's value is always the text exactly as written. Work is linear in the text (100,000
 characters of digits and spaces take well under a second).
 
+A number right after a label that says it is something else (``OCR-nummer``, ``Fakturanr:``,
+``Kundnummer``, ``Dnr``, ``Org.nr`` …) is not a personnummer, even with a valid date and check
+digit. A house letter is written against the number (``12B``) or, in capitals, after a space
+(``12 B``), so ``Drottninggatan 5 i stan`` ends at the number.
+
 Overlapping findings are resolved by priority: personnummer > samordningsnummer > email > phone
 > address > name. The organisation's own public numbers (its switchboard) are phone numbers
 like any other: the detectors cannot tell them apart, so the proposal notes where a value only
@@ -66,6 +71,12 @@ _ID_NUMBER = re.compile(r"(?<![\w+\-–/.,])(\d{8}|\d{6})([-–+]?)(\d{4})(?![\w
 """Ten or twelve digits, with ``-``, ``+`` or ``–`` (a dash as word processors and phones
 autocorrect it) before the last four."""
 _PNR_CONTEXT = re.compile(r"(?i)(person|pnr|p-?nr|samordn|född|personal identity)")
+_OTHER_NUMBER_LABEL = re.compile(
+    r"(?i)\b(?:ocr|faktura|fakturan|order|kund|kundnr|referens|ref|avtal|konto|bankgiro|plusgiro|bg|pg|"
+    r"ärende|dnr|diarie|organisations|org|invoice|account|customer|reference)"
+    r"(?:-?(?:nummer|numret|nr|nr\.|no\.?|number))?\s*[:#.]?\s*$"
+)
+"""A label just before a number that says it is something else (``OCR-nummer``, ``Fakturanr:``)."""
 
 _PHONE_START = re.compile(r"(?<![\w+\-/.,(])\(?(?:\+|00|0)\d")
 
@@ -97,7 +108,7 @@ _ADDRESS = re.compile(
     rf"|(?:[A-ZÅÄÖÉÜ][a-zåäöéü]+s? ){{1,3}}(?:väg|gata|allé|gränd|torg|plan|backe|stig|stråk|gång))"
     rf"|{_STREET_PREFIX} (?:[Vv]ägen|[Gg]atan|[Gg]ränd|[Aa]llén|[Tt]orget|[Bb]acken|[Ss]tigen|[Ll]eden|[Ss]tråket)"
     r")"
-    r" (?P<number>[1-9]\d{0,2})(?: ?(?P<letter>[A-Za-z])(?![\w]))?(?![\d\w:.,]\d|[\w%])"
+    r" (?P<number>[1-9]\d{0,2})(?:(?P<letter>[A-Za-z]| [A-Z])(?![\w]))?(?![\d\w:.,]\d|[\w%])"
     r"(?P<postal>,? \d{3} ?\d{2} [A-ZÅÄÖ][\wåäö]+(?:[- ][A-ZÅÄÖ][\wåäö]+)?)?"
 )
 _NOT_STREETS = frozenset(
@@ -229,6 +240,8 @@ def _id_numbers(text: str) -> list[Finding]:
         if category is None:
             continue
         if not separator and len(head) == 6 and _reads_as_phone(text, match):
+            continue
+        if _OTHER_NUMBER_LABEL.search(text[max(0, match.start() - 30) : match.start()]):
             continue
         found.append(Finding(category, match.start(), match.end(), match.group()))
     return found
