@@ -44,6 +44,7 @@ from archiver.bucket_docs import put_if_changed, write_bucket_readmes
 from archiver.errors import StorageError
 from archiver.manifest import MANIFEST_PREFIX, seal_run
 from archiver.runs import CAPTURE, RunRecord, account_of_run
+from archiver.search_index import write_search_indexes
 from archiver.storage import Bucket, StoredObject, sha256_hex
 from archiver.templating import environment
 
@@ -404,8 +405,9 @@ def catalog_run_id(started: datetime) -> str:
 
 
 def publish(bucket: Bucket, day: str, organisation: str | None = None) -> list[dict[str, Any]]:
-    """Write the READMEs and the catalog where they changed and seal what was written as a
-    ``_catalog`` run of ``day``; return the written objects followed by the manifest (empty if nothing changed)."""
+    """Write the READMEs, the catalog and the search indexes of completed months where they changed
+    and seal what was written as a ``_catalog`` run of ``day``; return the written objects followed
+    by the manifest (empty if nothing changed)."""
     started = datetime.now(UTC)
     writer = _Writer(bucket)
     readmes: list[StoredObject] = []
@@ -413,6 +415,7 @@ def publish(bucket: Bucket, day: str, organisation: str | None = None) -> list[d
     try:
         readmes = write_bucket_readmes(bucket, organisation)
         write_catalog(bucket, writer)
+        write_search_indexes(bucket, day, writer.written)  # catalog/search/: see archiver.search_index
     except Exception as error:  # seal what was written before failing, so nothing is left unlisted
         failure = error
     written = readmes + writer.written

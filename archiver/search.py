@@ -8,9 +8,11 @@ that version). Without ``as_of`` the filters apply to every version and a hit is
 latest *matching* version.
 
 It stays fast on a big archive by reading little: only the partitions of the accounts and days
-asked are listed and fetched, only the columns the filters need are decoded first (never
-``source_json``, the bulk of the bytes), the remaining columns only for files with hits, files
-are fetched concurrently, and filters run vectorised in Arrow; Python dicts are built for hits only.
+asked are listed and fetched, a completed month's search index (:mod:`archiver.search_index`)
+stands in for that month's items files when it is current, only the columns the filters need are
+decoded first (never ``source_json``, the bulk of the bytes), the remaining columns only for
+files (index row groups) with hits, files are fetched concurrently, and filters run vectorised in
+Arrow; Python dicts are built for hits only.
 
 Text and author match case- and accent-insensitively (:func:`fold`), Swedish aware: å, ä and ö
 are letters of their own, so a query with them matches only them, while a query written
@@ -21,9 +23,10 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -39,7 +42,20 @@ from archiver.config import PLATFORMS, Account, AccountsFile, find_account
 from archiver.errors import SearchError
 from archiver.items import ITEM_SCHEMA, KINDS, RECORD_CLASSES
 from archiver.runs import items_prefix
+from archiver.search_index import (
+    DAY_COLUMN,
+    Month,
+    by_month,
+    conform,
+    day_of,
+    index_prefix,
+    index_sources,
+    month_of,
+    open_index,
+)
 from archiver.storage import Bucket
+
+log = logging.getLogger(__name__)
 
 SEARCH_COLUMNS: Final = tuple(name for name in ITEM_SCHEMA.names if name != "source_json")
 """Every field of the item schema except ``source_json``: what a hit holds."""
@@ -52,7 +68,14 @@ FETCH_THREADS: Final = 8
 """Items files fetched and decoded at the same time."""
 
 BATCH_FILES: Final = 128
-"""Items files filtered together: bounds memory (their bytes are held) and regex compilations."""
+"""Objects (items files, indexes) filtered together: bounds regex compilations and memory."""
+
+BATCH_BYTES: Final = 64 * 1024 * 1024
+"""A batch also ends when its objects hold this many bytes (their bytes are held while filtered)."""
+
+MIN_INDEXED_FILES: Final = 2
+"""A month's index is read instead of its items files when it replaces at least this many (one
+file is as cheap to fetch as the index, and smaller to decode)."""
 
 MAX_WORDS: Final = 500
 """Longest ``text`` or ``author`` query, in characters (its pattern grows with it)."""
@@ -98,7 +121,7 @@ class SearchResult:
     rows: list[dict[str, Any]]
     """One row per item (``SEARCH_COLUMNS`` fields), sorted by (created_at or first_seen_at, item_key)."""
     files_read: int
-    """Items files fetched from the bucket."""
+    """Objects fetched from the bucket: items files and search indexes."""
     truncated: bool
     """True when there were more hits than ``limit``."""
 
@@ -354,20 +377,67 @@ def _owned(accounts: AccountsFile, names: set[str]) -> list[Account]:
     return [a for a in accounts.accounts if a.name in names]
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What one fetch reads: an items file, or a month's index standing in for ``files``."""
+
+    files: tuple[str, ...]
+    """The items files in the day range (one, or the month's files the index stands in for)."""
+    size: int
+    """Bytes of the object fetched (the items file, or the index)."""
+    index: str | None = None
+    expected: tuple[tuple[str, int], ...] = ()
+    """The index's sources when it is current: every items file of its month, as listed."""
+
+
+def _in_range(plan: _Plan, day: str) -> bool:
+    """Return whether the archive day ``day`` is in [first_day, last_day]."""
+    return not ((plan.first_day and day < plan.first_day) or (plan.last_day and day > plan.last_day))
+
+
+def _is_items_file(key: str) -> bool:
+    return key.endswith(".parquet") and "/date=" in key
+
+
+def _prefix_sources(bucket: Bucket, prefix: str, plan: _Plan, indexes: bool) -> Iterator[_Source]:
+    """Yield what to read under the ``items/`` prefix ``prefix``, in key order: each month's index
+    where one exists and replaces enough files, the items files in the day range otherwise.
+    The indexes are listed only when some month has enough files in the range."""
+    entries = [entry for entry in bucket.list(prefix) if _is_items_file(entry.key)]
+    months = by_month(entries) if indexes else {}
+    in_range = {
+        month: tuple(e.key for e in files if _in_range(plan, day_of(e.key)))
+        for month, files in months.items()
+    }
+    worth = any(len(files) >= MIN_INDEXED_FILES for files in in_range.values())
+    available = {entry.key: entry.size for entry in bucket.list(index_prefix(prefix))} if worth else {}
+    used: set[Month] = set()
+    for entry in entries:
+        if not _in_range(plan, day_of(entry.key)):
+            continue
+        month = month_of(entry.key)
+        if month is not None and month.key in available and len(in_range[month]) >= MIN_INDEXED_FILES:
+            if month not in used:
+                used.add(month)
+                expected = tuple((s["key"], s["size"]) for s in index_sources(months[month]))
+                yield _Source(in_range[month], available[month.key], month.key, expected)
+            continue
+        yield _Source((entry.key,), entry.size)
+
+
+def _sources(bucket: Bucket, accounts: AccountsFile, plan: _Plan, indexes: bool) -> list[_Source]:
+    """Return what the query reads, in key order (see :func:`_prefix_sources`)."""
+    return [
+        source
+        for prefix in _prefixes(accounts, plan)
+        for source in _prefix_sources(bucket, prefix, plan, indexes)
+    ]
+
+
 def candidate_keys(bucket: Bucket, accounts: AccountsFile, query: SearchQuery) -> list[str]:
     """Return the items files the query needs, in key order: the accounts and platforms asked,
     archive days in [day_from, min(day_to, as_of)]; nothing else is listed or read."""
-    plan = _plan(query)
-    keys = []
-    for prefix in _prefixes(accounts, plan):
-        for entry in bucket.list(prefix):
-            if not entry.key.endswith(".parquet") or "/date=" not in entry.key:
-                continue
-            day = entry.key.split("/date=", 1)[1][:10]
-            if (plan.first_day and day < plan.first_day) or (plan.last_day and day > plan.last_day):
-                continue
-            keys.append(entry.key)
-    return keys
+    return [key for source in _sources(bucket, accounts, _plan(query), False) for key in source.files]
 
 
 def _regex_match(column: pa.ChunkedArray | pa.Array, pattern: str) -> pa.ChunkedArray:
@@ -400,31 +470,110 @@ def _content_mask(table: pa.Table, plan: _Plan, mask: pa.ChunkedArray) -> pa.Chu
     return mask
 
 
-def _conform(table: pa.Table, names: Iterable[str]) -> pa.Table:
-    """Return ``table`` with exactly the columns ``names`` in the item schema's types (a column
-    an older file lacks is null)."""
-    columns = []
-    for name in names:
-        wanted = ITEM_SCHEMA.field(name)
-        if name in table.column_names:
-            columns.append(table[name].cast(wanted.type))
-        else:
-            columns.append(pa.nulls(table.num_rows, wanted.type))
-    fields = [ITEM_SCHEMA.field(name).with_nullable(True) for name in names]
-    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+def _day_groups(parquet: pq.ParquetFile, first: str | None, last: str | None) -> list[int]:
+    """Return the row groups of an index whose ``day`` statistics overlap [first, last] (all of
+    them when a group has no statistics)."""
+    metadata = parquet.metadata
+    column = next(
+        (n for n in range(metadata.num_columns) if metadata.schema.column(n).path == DAY_COLUMN), None
+    )
+    groups = []
+    for group in range(metadata.num_row_groups):
+        stats = metadata.row_group(group).column(column).statistics if column is not None else None
+        outside = (
+            stats is not None
+            and stats.has_min_max
+            and ((first and str(stats.max) < first) or (last and str(stats.min) > last))
+        )
+        if not outside:
+            groups.append(group)
+    return groups
 
 
 class _File:
-    """One fetched items file, decoded column by column as needed."""
+    """One fetched items file, or the row groups of an index in the day range, decoded column by
+    column as needed."""
 
-    def __init__(self, data: bytes) -> None:
-        self.parquet = pq.ParquetFile(io.BytesIO(data))
-        self.present = set(self.parquet.schema_arrow.names)
+    def __init__(self, parquet: pq.ParquetFile, plan: _Plan | None = None) -> None:
+        self.parquet = parquet
+        self.present = set(parquet.schema_arrow.names)
+        self.plan = plan
+        """Set for an index: its rows are filtered by ``day``."""
+        self.groups = _day_groups(parquet, plan.first_day, plan.last_day) if plan else []
+        self.counts: list[int] = []
+        """Rows of each group in ``groups`` after the day filter (known after the first read)."""
+
+    @classmethod
+    def of(cls, data: bytes) -> _File:
+        """Return the items file in ``data``."""
+        return cls(pq.ParquetFile(io.BytesIO(data)))
 
     def read(self, names: Iterable[str]) -> pa.Table:
-        """Return the columns ``names`` in the item schema's types."""
+        """Return the columns ``names`` in the item schema's types (of an index: the rows in the day range)."""
         names = list(names)
-        return _conform(self.parquet.read(columns=[n for n in names if n in self.present]), names)
+        if self.plan is None:
+            return conform(self.parquet.read(columns=[n for n in names if n in self.present]), names)
+        parts = self._groups(self.groups, names)
+        self.counts = [part.num_rows for part in parts]
+        return pa.concat_tables([conform(pa.table({}), names), *parts])
+
+    def read_hits(self, names: Iterable[str], mask: pa.ChunkedArray | pa.Array) -> pa.Table:
+        """Return the rows where ``mask`` (over what :meth:`read` returned) is true, decoding only
+        the row groups that have some."""
+        names = list(names)
+        if self.plan is None:
+            return self.read(names).filter(mask)
+        groups, masks, offset = [], [], 0
+        for group, count in zip(self.groups, self.counts, strict=True):
+            part_mask = mask.slice(offset, count)
+            offset += count
+            if count and pc.any(part_mask).as_py():
+                groups.append(group)
+                masks.append(part_mask)
+        parts = self._groups(groups, names)
+        return pa.concat_tables(
+            [conform(pa.table({}), names), *(part.filter(m) for part, m in zip(parts, masks, strict=True))]
+        )
+
+    def _groups(self, groups: list[int], names: list[str]) -> list[pa.Table]:
+        """Return the row groups ``groups`` of an index, each with its rows in the day range, in one
+        read (a table per group, sliced by the groups' row counts)."""
+        if not groups:
+            return []
+        columns = [n for n in names if n in self.present]
+        table = self.parquet.read_row_groups(groups, columns=[*columns, DAY_COLUMN])
+        parts, offset = [], 0
+        for group in groups:
+            rows = self.parquet.metadata.row_group(group).num_rows
+            parts.append(self._in_days(table.slice(offset, rows), names))
+            offset += rows
+        return parts
+
+    def _in_days(self, table: pa.Table, names: list[str]) -> pa.Table:
+        """Return the rows of ``table`` whose ``day`` is in the plan's range, columns ``names``."""
+        assert self.plan is not None
+        first, last = self.plan.first_day, self.plan.last_day
+        if first or last:
+            keep = pc.fill_null(pa.nulls(table.num_rows, pa.bool_()), True)
+            if first:
+                keep = pc.and_(keep, pc.greater_equal(table[DAY_COLUMN], first))
+            if last:
+                keep = pc.and_(keep, pc.less_equal(table[DAY_COLUMN], last))
+            table = table.filter(keep)
+        return conform(table, names)
+
+
+def _load(bucket: Bucket, source: _Source, plan: _Plan) -> tuple[list[_File], int]:
+    """Return the files ``source`` stands for, fetched, and how many objects were fetched: its
+    index when current, else (stale or unreadable index) the month's items files."""
+    if source.index is None:
+        return [_File.of(bucket.get(source.files[0]))], 1
+    expected = [{"key": key, "size": size} for key, size in source.expected]
+    parquet = open_index(bucket.get(source.index), expected)
+    if parquet is None:
+        log.info("Search index %s is stale or unreadable; reading its month's items files.", source.index)
+        return [_File.of(bucket.get(key)) for key in source.files], 1 + len(source.files)
+    return [_File(parquet, plan)], 1
 
 
 @dataclass
@@ -436,19 +585,21 @@ class _Found:
 
 
 def _scan_batch(
-    bucket: Bucket, keys: list[str], plan: _Plan, pool: ThreadPoolExecutor, found: _Found
-) -> None:
-    """Fetch ``keys`` concurrently and add their matching rows to ``found``.
+    bucket: Bucket, sources: list[_Source], plan: _Plan, pool: ThreadPoolExecutor, found: _Found
+) -> int:
+    """Fetch ``sources`` concurrently, add their matching rows to ``found``; return the objects fetched.
 
     Only the filter columns are decoded for all files, and filtered together (one regex
     compilation per batch, which costs more than matching a file); the other columns are
-    decoded only for files with hits.
+    decoded only for files (index row groups) with hits.
     """
-    files = list(pool.map(lambda key: _File(bucket.get(key)), keys))
+    loaded = list(pool.map(lambda source: _load(bucket, source, plan), sources))
+    files = [file for part, _ in loaded for file in part]
+    fetched = sum(count for _, count in loaded)
     if not plan.filter_columns:
         found.rows.extend(pool.map(lambda file: file.read(SEARCH_COLUMNS), files))
-        return
-    tables = [file.read(plan.filter_columns) for file in files]
+        return fetched
+    tables = list(pool.map(lambda file: file.read(plan.filter_columns), files))
     table = pa.concat_tables(tables).combine_chunks()
     identity = _identity_mask(table, plan)
     matched = _content_mask(table, plan, identity)
@@ -462,7 +613,22 @@ def _scan_batch(
         for n, file in enumerate(files)
         if pc.any(matched.slice(offsets[n], tables[n].num_rows)).as_py()
     ]
-    found.rows.extend(pool.map(lambda hit: hit[0].read(SEARCH_COLUMNS).filter(hit[1]), hits))
+    found.rows.extend(pool.map(lambda hit: hit[0].read_hits(SEARCH_COLUMNS, hit[1]), hits))
+    return fetched
+
+
+def _batches(sources: list[_Source]) -> Iterator[list[_Source]]:
+    """Yield ``sources`` in order, in batches of at most BATCH_FILES objects or about BATCH_BYTES bytes."""
+    batch: list[_Source] = []
+    size = 0
+    for source in sources:
+        batch.append(source)
+        size += source.size
+        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _latest_per_item(rows: pa.Table) -> pa.Table:
@@ -495,18 +661,22 @@ def _in_time_order(rows: pa.Table) -> pa.Table:
     return ordered.drop_columns(["_when"])
 
 
-def search(bucket: Bucket, accounts: AccountsFile, query: SearchQuery) -> SearchResult:
+def search(
+    bucket: Bucket, accounts: AccountsFile, query: SearchQuery, *, indexes: bool = True
+) -> SearchResult:
     """Return the items ``query`` selects (one row per item, see :class:`SearchResult`).
 
-    Raises SearchError saying what to fix for a bad query, ConfigError (listing the known
-    names) for an account the accounts file does not have.
+    Completed months are read from their search index when it is current (``indexes=False``
+    reads only items files; the result is the same). Raises SearchError saying what to fix for a
+    bad query, ConfigError (listing the known names) for an account the accounts file does not have.
     """
     plan = _plan(query)
-    keys = candidate_keys(bucket, accounts, query)
+    sources = _sources(bucket, accounts, plan, indexes)
     found = _Found()
+    fetched = 0
     with ThreadPoolExecutor(FETCH_THREADS) as pool:
-        for start in range(0, len(keys), BATCH_FILES):
-            _scan_batch(bucket, keys[start : start + BATCH_FILES], plan, pool, found)
+        for batch in _batches(sources):
+            fetched += _scan_batch(bucket, batch, plan, pool, found)
     rows = pa.concat_tables([SEARCH_SCHEMA_NULLABLE.empty_table(), *found.rows])
     if query.as_of and found.versions:
         rows = _current(rows, pa.concat_tables(found.versions))
@@ -514,7 +684,7 @@ def search(bucket: Bucket, accounts: AccountsFile, query: SearchQuery) -> Search
     truncated = query.limit is not None and hits.num_rows > query.limit
     if query.limit is not None:
         hits = hits.slice(0, query.limit)
-    return SearchResult(rows=hits.to_pylist(), files_read=len(keys), truncated=truncated)
+    return SearchResult(rows=hits.to_pylist(), files_read=fetched, truncated=truncated)
 
 
 def first_line(text: str | None, width: int = 60) -> str:

@@ -8,12 +8,16 @@ in ten rows a later version (edit) of an earlier item, and a Graph-API-like ``so
 about 1.5 KB per row. With ``--dir`` the stack and its data stay there and a later run with the
 same size reuses them (filling 1M rows takes a few minutes on 2 cores).
 
-Then, as the ``registrar`` identity, it measures the median latency of
-:func:`archiver.search.search` over 5 queries of each kind:
+Then it builds the monthly search indexes as the nightly catalog would
+(:func:`archiver.search_index.write_search_indexes` with the day after the last filled day as
+publishing day, so every month but the last is indexed; idempotent on a reused ``--dir``), and,
+as the ``registrar`` identity, measures the median latency of :func:`archiver.search.search`
+over 5 queries of each kind, with the indexes and without them (``indexes=False``):
 
-* account+day: one account's items on one archive day;
-* text:        a rare word (a handful of rows), whole archive;
-* author:      an author's name written without å/ä/ö, whole archive;
+* account+day:   one account's items on one archive day;
+* account+month: one account's items in one calendar month (a completed one);
+* text:          a rare word (a handful of rows), whole archive;
+* author:        an author's name written without å/ä/ö, whole archive;
 
 and, in the same run, a full-scan baseline doing what the library did before search existed:
 per account :func:`archiver.itemstore.read_account_items` (every file, every column, one after
@@ -24,11 +28,14 @@ to show how much comes from reading less. Prints the figures, files read and the
 is asserted.
 
     .venv/bin/python bench/search.py [--rows 1000000] [--dir DIR] [--quick] [--repeat 1]
+
+``--quick`` fills 10 accounts x 45 days (50,000 rows), so January is a completed month.
 """
 
 from __future__ import annotations
 
 import argparse
+import calendar
 import io
 import json
 import random
@@ -53,6 +60,7 @@ from archiver.items import content_sha256, item_key
 from archiver.itemstore import read_account_items, rows_to_parquet
 from archiver.runs import items_key
 from archiver.search import FETCH_THREADS, SearchQuery, search
+from archiver.search_index import INDEX_PREFIX, write_search_indexes
 from archiver.stack import stack_client, start_stack, stop_stack
 from archiver.storage import Bucket
 
@@ -242,8 +250,8 @@ class Shape:
 
 
 def shape_for(rows: int, quick: bool) -> Shape:
-    """Return 10 accounts x 200 days (20 days with --quick) with rows spread evenly."""
-    days = 20 if quick else 200
+    """Return 10 accounts x 200 days (45 days with --quick) with rows spread evenly."""
+    days = 45 if quick else 200
     return Shape(10, days, max(1, rows // (10 * days)))
 
 
@@ -456,23 +464,43 @@ def read_everything(bucket: Bucket) -> int:
         return sum(pool.map(lambda key: pq.read_table(io.BytesIO(bucket.get(key))).num_rows, keys))
 
 
+def build_indexes(bucket: Bucket, shape: Shape) -> None:
+    """Build the search indexes as the nightly catalog the day after the last filled day would;
+    print the time, the indexes and their size."""
+    publishing = FIRST_DAY + timedelta(days=shape.days)
+    seconds, written = timed(lambda: write_search_indexes(bucket, publishing.isoformat()))
+    indexes = list(bucket.list(INDEX_PREFIX))
+    print(
+        f"search indexes (publishing day {publishing}): {len(written)} built in {seconds:.1f} s; "
+        f"{len(indexes)} in the bucket, {sum(e.size for e in indexes) / 1e6:,.0f} MB"
+    )
+
+
 def measure(
-    bucket: Bucket, accounts: AccountsFile, name: str, queries: list[SearchQuery], repeat: int
-) -> float:
-    """Run each query ``repeat`` times; print and return the median latency."""
-    times, files, hits = [], [], []
+    bucket: Bucket,
+    accounts: AccountsFile,
+    name: str,
+    queries: list[SearchQuery],
+    repeat: int,
+    indexes: bool = True,
+) -> tuple[float, list[list[dict[str, Any]]]]:
+    """Run each query ``repeat`` times; print and return the median latency and each query's hits."""
+    times, files, hits, found = [], [], [], []
     for query in queries:
-        for _ in range(repeat):
-            seconds, result = timed(lambda query=query: search(bucket, accounts, query))
+        for number in range(repeat):
+            seconds, result = timed(lambda query=query: search(bucket, accounts, query, indexes=indexes))
             times.append(seconds)
             files.append(result.files_read)
             hits.append(len(result.rows))
+            if number == 0:
+                found.append(result.rows)
     median = statistics.median(times)
+    label = f"{name} ({'indexes' if indexes else 'no index'})"
     print(
-        f"{name:<12} median {median * 1000:8.1f} ms  (min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}; "
+        f"{label:<26} median {median * 1000:8.1f} ms  (min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}; "
         f"{len(times)} runs)  files read {statistics.median(files):.0f}  hits {min(hits)}-{max(hits)}"
     )
-    return median
+    return median, found
 
 
 def main() -> None:
@@ -515,8 +543,9 @@ def run(directory: Path, shape: Shape, repeat: int) -> None:
             )
             marker.write_text(json.dumps(shape.__dict__))
             print(f"filled in {seconds:.0f} s")
+        wait_until_readable(Bucket("social-archive", stack_client("archiver", stack_dir)))
+        build_indexes(Bucket("social-archive", stack_client("archiver", stack_dir)), shape)
         bucket = Bucket("social-archive", stack_client("registrar", stack_dir))
-        wait_until_readable(bucket)
         accounts = load_accounts(accounts_file)
         report(bucket, accounts, shape, authors, repeat)
     finally:
@@ -524,7 +553,8 @@ def run(directory: Path, shape: Shape, repeat: int) -> None:
 
 
 def report(bucket: Bucket, accounts: AccountsFile, shape: Shape, authors: list[str], repeat: int) -> None:
-    """Print the latencies of the three kinds of search and of the full scans, and the ratios."""
+    """Print the latencies of each kind of search with and without indexes, of the full scans,
+    and the ratios."""
     rng = random.Random(9)
     size = sum(entry.size for entry in bucket.list("items/"))
     print(f"archive: {shape.rows:,} item rows in {shape.accounts * shape.days:,} files, {size / 1e6:,.0f} MB")
@@ -537,28 +567,47 @@ def report(bucket: Bucket, accounts: AccountsFile, shape: Shape, authors: list[s
         )
         for _ in range(5)
     ]
+    completed = sorted({(FIRST_DAY + timedelta(days=n)).isoformat()[:7] for n in range(shape.days)})[:-1]
+    by_month = [
+        SearchQuery(
+            accounts=(rng.choice(names),),
+            day_from=f"{(month := rng.choice(completed or ['2026-01']))}-01",
+            day_to=f"{month}-{calendar.monthrange(int(month[:4]), int(month[5:]))[1]}",
+        )
+        for _ in range(5)
+    ]
     by_text = [SearchQuery(text=word) for word in RARE_WORDS]
     by_author = [
         SearchQuery(author=name.translate(str.maketrans("åäöÅÄÖ", "aaoAAO")))
         for name in rng.sample(authors, 5)
     ]
-    day_s = measure(bucket, accounts, "account+day", by_day, repeat)
-    text_s = measure(bucket, accounts, "text", by_text, repeat)
-    author_s = measure(bucket, accounts, "author", by_author, repeat)
+    medians: dict[str, tuple[float, float]] = {}
+    for name, queries in (
+        ("account+day", by_day),
+        ("account+month", by_month),
+        ("text", by_text),
+        ("author", by_author),
+    ):
+        with_index, hits = measure(bucket, accounts, name, queries, repeat, indexes=True)
+        without, plain = measure(bucket, accounts, name, queries, repeat, indexes=False)
+        medians[name] = (with_index, without)
+        if hits != plain:
+            print(f"  MISMATCH: {name} finds different rows with and without indexes")
     read_s, rows = timed(lambda: read_everything(bucket))
     print(
-        f"{'read all':<12} {read_s * 1000:15.1f} ms  every file whole, {FETCH_THREADS} threads ({rows:,} rows)"
+        f"{'read all':<26} {read_s * 1000:15.1f} ms  every items file whole, {FETCH_THREADS} threads ({rows:,} rows)"
     )
     scan_s, hits = timed(lambda: full_scan_text(bucket, accounts, RARE_WORDS[0]))
     found = len(search(bucket, accounts, SearchQuery(text=RARE_WORDS[0])).rows)
     print(
-        f"{'full scan':<12} {scan_s * 1000:15.1f} ms  read_account_items + Python filter ({hits} hits for "
+        f"{'full scan':<26} {scan_s * 1000:15.1f} ms  read_account_items + Python filter ({hits} hits for "
         f"{RARE_WORDS[0]!r}; search finds {found}{'' if found == hits else ': MISMATCH'})"
     )
-    print(
-        f"ratio full scan / search: account+day {scan_s / day_s:,.0f} x, text {scan_s / text_s:,.1f} x, "
-        f"author {scan_s / author_s:,.1f} x; read all / text search {read_s / text_s:.1f} x"
-    )
+    for name, (with_index, without) in medians.items():
+        print(
+            f"ratio full scan / search, {name:<13}: with indexes {scan_s / with_index:8,.1f} x, "
+            f"without {scan_s / without:8,.1f} x  (indexes {without / with_index:.1f} x faster)"
+        )
 
 
 if __name__ == "__main__":

@@ -513,3 +513,11 @@ def test_an_empty_archive_and_an_older_schema(odd_archive: tuple[Bucket, Bucket,
     assert set(hits[0]) == set(SEARCH_COLUMNS)
     assert search(reader, accounts, SearchQuery(record_classes=("upprättad",))).rows == []
     assert [hit["item_key"] for hit in search(reader, accounts, SearchQuery(as_of=D1)).rows] == [P1, P2]
+
+
+def test_without_search_indexes_the_same_files_are_read(archive: Archive) -> None:
+    """This archive has no ``catalog/search/`` indexes (never published): both ways read items files."""
+    for query in (SearchQuery(), SearchQuery(text="angelholm"), SearchQuery(accounts=(FB,), as_of=D2)):
+        indexed = search(archive.bucket, archive.accounts, query)
+        plain = search(archive.bucket, archive.accounts, query, indexes=False)
+        assert (indexed.rows, indexed.files_read) == (plain.rows, plain.files_read)
