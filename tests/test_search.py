@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,27 +20,14 @@ from typer.testing import CliRunner
 from archiver.cli import app
 from archiver.config import AccountsFile, load_accounts
 from archiver.errors import ConfigError, SearchError
-from archiver.items import content_sha256, item_key
+from archiver.items import item_key
 from archiver.itemstore import write_items
 from archiver.search import SEARCH_COLUMNS, SearchQuery, fold, folded_match, search, text_pattern
 from archiver.stack import identity_env, stack_client, start_stack, stop_stack
 from archiver.storage import Bucket
 
-FB, IG, X = "kommun-fb", "kommun-ig", "kommun-x"
-ACCOUNTS = {
-    "organisation": "Ängelholms kommun",
-    "accounts": [
-        {"name": FB, "platform": "facebook", "id": "111", "token_env": "FB_TOKEN"},
-        {
-            "name": IG,
-            "platform": "instagram",
-            "id": "222",
-            "token_env": "IG_TOKEN",
-            "api_base": "https://graph.instagram.com/v26.0",
-        },
-        {"name": X, "platform": "x", "id": "333", "token_env": "X_TOKEN"},
-    ],
-}
+from search_checks import ACCOUNTS, FB, IG, X, at, item_row
+
 D1, D2, D3 = "2026-11-01", "2026-11-02", "2026-11-03"
 P1 = item_key("facebook", "111", "111_1")
 P2 = item_key("facebook", "111", "111_2")
@@ -52,47 +38,9 @@ IG1 = item_key("instagram", "222", "ig1")
 X1 = item_key("x", "333", "x1")
 
 
-def at(day: str, hour: int) -> datetime:
-    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00").astimezone(UTC)
-
-
-def row(
-    key: str, day: str, hour: int, text: str | None, *, version: int = 1, **fields: Any
-) -> dict[str, Any]:
-    """Return a full item row of the item schema recorded on ``day``."""
-    platform, account_id, native_id = key.split(":", 2)
-    own = fields.pop("own", False)
-    value: dict[str, Any] = {
-        "item_key": key,
-        "platform": platform,
-        "account_id": account_id,
-        "kind": "post",
-        "native_id": native_id,
-        "parent_key": None,
-        "thread_key": key,
-        "author_id": "org" if own else "someone",
-        "author_name": "Ängelholms kommun" if own else "Någon",
-        "from_account": own,
-        "record_class": "upprättad" if own else "inkommen",
-        "text": text,
-        "attachments": [],
-        "permalink": f"https://example.org/{native_id}",
-        "created_at": at(D1, hour),
-        "edited_at": None,
-        "visibility": "public",
-        "state": "present",
-        "version": version,
-        "first_seen_at": at(D1, 23),
-        "observed_at": at(day, 23),
-        "run_id": f"run-{day}",
-        "raw_ref": f"raw/x.warc.gz#<urn:uuid:{native_id}>",
-        "raw_sha256": "0" * 64,
-        "source_json": json.dumps({"id": native_id, "message": text}),
-        "imported": False,
-        **fields,
-    }
-    value["content_sha256"] = content_sha256(value)
-    return value
+def row(key: str, day: str, hour: int, text: str | None, *, version: int = 1, **fields: Any) -> dict[str, Any]:
+    """Return a full item row recorded on ``day`` (a root post created on D1 unless told otherwise)."""
+    return item_row(key, day, hour, text, created=D1, version=version, **fields)
 
 
 def comment(key: str, parent: str, day: str, hour: int, text: str, **fields: Any) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import yaml
 
 from archiver.catalog import CATALOG_ACCOUNT, publish
 from archiver.config import AccountsFile, load_accounts
-from archiver.items import content_sha256, item_key
+from archiver.items import item_key
 from archiver.itemstore import write_items
 from archiver.manifest import chain_head
 from archiver.search import SEARCH_COLUMNS, SearchQuery, candidate_keys, search
@@ -41,21 +40,8 @@ from archiver.stack import stack_client, start_stack, stop_stack
 from archiver.storage import Bucket
 from archiver.verify import verify_archive
 
-FB, IG, X = "kommun-fb", "kommun-ig", "kommun-x"
-ACCOUNTS = {
-    "organisation": "Ängelholms kommun",
-    "accounts": [
-        {"name": FB, "platform": "facebook", "id": "111", "token_env": "FB_TOKEN"},
-        {
-            "name": IG,
-            "platform": "instagram",
-            "id": "222",
-            "token_env": "IG_TOKEN",
-            "api_base": "https://graph.instagram.com/v26.0",
-        },
-        {"name": X, "platform": "x", "id": "333", "token_env": "X_TOKEN"},
-    ],
-}
+from search_checks import ACCOUNTS, FB, IG, X, at, item_row
+
 PUBLISHED = "2026-03-10"
 """The publishing day: January and February are completed months, March is not."""
 P1 = item_key("facebook", "111", "p1")
@@ -67,48 +53,14 @@ IG1 = item_key("instagram", "222", "ig1")
 X1 = item_key("x", "333", "x1")
 
 
-def at(day: str, hour: int) -> datetime:
-    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00").astimezone(UTC)
-
-
-def row(
-    key: str, day: str, hour: int, text: str | None, *, version: int = 1, **fields: Any
-) -> dict[str, Any]:
+def row(key: str, day: str, hour: int, text: str | None, *, version: int = 1, **fields: Any) -> dict[str, Any]:
     """Return a full item row recorded on ``day`` (a comment on P1 unless told otherwise)."""
-    platform, account_id, native_id = key.split(":", 2)
-    own = fields.pop("own", False)
     created = fields.pop("created", day)
-    value: dict[str, Any] = {
-        "item_key": key,
-        "platform": platform,
-        "account_id": account_id,
-        "kind": "comment",
-        "native_id": native_id,
-        "parent_key": P1,
-        "thread_key": P1,
-        "author_id": "org" if own else "u-7",
-        "author_name": "Ängelholms kommun" if own else "Åsa Öberg",
-        "from_account": own,
-        "record_class": "upprättad" if own else "inkommen",
-        "text": text,
-        "attachments": [],
-        "permalink": f"https://example.org/{native_id}",
-        "created_at": at(created, hour),
-        "edited_at": None,
-        "visibility": "public",
-        "state": "present",
-        "version": version,
-        "first_seen_at": at(created, 23),
-        "observed_at": at(day, 23),
-        "run_id": f"run-{day}",
-        "raw_ref": f"raw/x.warc.gz#<urn:uuid:{native_id}>",
-        "raw_sha256": "0" * 64,
-        "source_json": json.dumps({"id": native_id, "message": text}),
-        "imported": False,
-        **fields,
-    }
-    value["content_sha256"] = content_sha256(value)
-    return value
+    fields = {"kind": "comment", "parent_key": P1, "thread_key": P1, "author_id": "u-7", "author_name": "Åsa Öberg"} | fields
+    if fields.get("own"):
+        fields.pop("author_id")
+        fields.pop("author_name")
+    return item_row(key, day, hour, text, created=created, version=version, **fields)
 
 
 def post(key: str, day: str, hour: int, text: str, **fields: Any) -> dict[str, Any]:
