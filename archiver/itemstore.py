@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from archiver.items import ITEM_SCHEMA
-from archiver.runs import items_key, items_prefix
+from archiver.runs import items_day, items_key, items_prefix
 from archiver.storage import Bucket, StoredObject
 
 
@@ -32,7 +32,7 @@ def read_account_items(bucket: Bucket, platform: str, account: str, until_day: s
     """Return every version of every item of an account, up to and including ``until_day``."""
     tables = []
     for entry in bucket.list(items_prefix(platform, account)):
-        day = entry.key.split("/date=", 1)[1][:10]
+        day = items_day(entry.key)
         if until_day is not None and day > until_day:
             continue
         tables.append(pq.read_table(io.BytesIO(bucket.get(entry.key)), schema=ITEM_SCHEMA))

@@ -97,6 +97,11 @@ def items_prefix(platform: str, account: str) -> str:
     return f"items/platform={platform}/account={account}/"
 
 
+def items_day(key: str) -> str:
+    """Return the archive day (the ``date=`` partition, YYYY-MM-DD) of an items file's key."""
+    return key.split("/date=", 1)[1][:10]
+
+
 def quarantine_key(platform: str, account: str, day: str, run: str, name: str) -> str:
     """Return ``quarantine/{platform}/{account}/{yyyy-mm-dd}/{run}/{name}``."""
     return f"quarantine/{platform}/{account}/{day}/{run}/{name}"

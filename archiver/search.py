@@ -41,13 +41,12 @@ import pyarrow.parquet as pq
 from archiver.config import PLATFORMS, Account, AccountsFile, find_account
 from archiver.errors import SearchError
 from archiver.items import ITEM_SCHEMA, KINDS, RECORD_CLASSES
-from archiver.runs import items_prefix
+from archiver.runs import items_day, items_prefix
 from archiver.search_index import (
     DAY_COLUMN,
     Month,
     by_month,
     conform,
-    day_of,
     index_prefix,
     index_sources,
     month_of,
@@ -406,14 +405,14 @@ def _prefix_sources(bucket: Bucket, prefix: str, plan: _Plan, indexes: bool) -> 
     entries = [entry for entry in bucket.list(prefix) if _is_items_file(entry.key)]
     months = by_month(entries) if indexes else {}
     in_range = {
-        month: tuple(e.key for e in files if _in_range(plan, day_of(e.key)))
+        month: tuple(e.key for e in files if _in_range(plan, items_day(e.key)))
         for month, files in months.items()
     }
     worth = any(len(files) >= MIN_INDEXED_FILES for files in in_range.values())
     available = {entry.key: entry.size for entry in bucket.list(index_prefix(prefix))} if worth else {}
     used: set[Month] = set()
     for entry in entries:
-        if not _in_range(plan, day_of(entry.key)):
+        if not _in_range(plan, items_day(entry.key)):
             continue
         month = month_of(entry.key)
         if month is not None and month.key in available and len(in_range[month]) >= MIN_INDEXED_FILES:

@@ -35,6 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.errors import ArchiverError, StorageError
 from archiver.items import ITEM_SCHEMA
+from archiver.runs import items_day
 from archiver.storage import Bucket, ListedObject, StoredObject
 
 log = logging.getLogger(__name__)
@@ -99,11 +100,6 @@ def month_of(key: str) -> Month | None:
     return Month(match[1], match[2]) if match else None
 
 
-def day_of(key: str) -> str:
-    """Return the ``date=`` partition (YYYY-MM-DD) of an items key."""
-    return key.split("/date=", 1)[1][:10]
-
-
 def by_month(entries: Iterable[ListedObject]) -> dict[Month, list[ListedObject]]:
     """Return the items files among ``entries`` grouped by index month, each list in key order
     (keys outside the items layout are left out)."""
@@ -158,7 +154,7 @@ def build_month_index(bucket: Bucket, entries: list[ListedObject]) -> bytes:
         ThreadPoolExecutor(BUILD_THREADS) as pool,
         pq.ParquetWriter(sink, schema, compression="zstd") as writer,
     ):
-        for part in pool.map(lambda e: _index_part(bucket.get(e.key), day_of(e.key)), ordered):
+        for part in pool.map(lambda e: _index_part(bucket.get(e.key), items_day(e.key)), ordered):
             writer.write_table(part)
     return sink.getvalue()
 

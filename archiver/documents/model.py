@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from archiver.items import ITEM_SCHEMA, KINDS
 from archiver.manifest import manifest_of
-from archiver.runs import items_prefix
+from archiver.runs import items_day, items_prefix
 from archiver.storage import Bucket, StoredObject
 
 Row = dict[str, Any]
@@ -111,18 +111,29 @@ class ItemsFile:
     rows: list[Row]
 
 
-def read_items_files(bucket: Bucket, platform: str, account: str, until_day: str) -> list[ItemsFile]:
+READ_COLUMNS = [name for name in ITEM_SCHEMA.names if name != "source_json"]
+"""What documents and releases read of the items files: every column but the platform's raw
+object (the bulk of the bytes, never shown)."""
+
+
+def read_items_files(
+    bucket: Bucket, platform: str, account: str, until_day: str, thread_keys: Iterable[str] | None = None
+) -> list[ItemsFile]:
     """Return every items file of the account up to and including ``until_day``, in key order,
-    each with the version id and sha256 of the bytes read."""
+    each with the version id and sha256 of the bytes read and its rows (:data:`READ_COLUMNS`);
+    with ``thread_keys``, only those threads' rows and only the files holding any."""
+    wanted = None if thread_keys is None else sorted(set(thread_keys))
     files = []
     for entry in bucket.list(items_prefix(platform, account)):
-        day = entry.key.split("/date=", 1)[1][:10]
-        if day > until_day:
+        day = items_day(entry.key)
+        if day > until_day or not entry.key.endswith(".parquet"):
             continue
         ref, data = bucket.read_current(entry.key)
-        table = pq.read_table(io.BytesIO(data), schema=ITEM_SCHEMA)
-        run = entry.key.rsplit("/", 1)[-1].removesuffix(".parquet")
-        files.append(ItemsFile(ref, day, run, table.to_pylist()))
+        filters = None if wanted is None else [("thread_key", "in", wanted)]
+        rows = pq.read_table(io.BytesIO(data), schema=ITEM_SCHEMA, columns=READ_COLUMNS, filters=filters).to_pylist()
+        if rows or wanted is None:
+            run = entry.key.rsplit("/", 1)[-1].removesuffix(".parquet")
+            files.append(ItemsFile(ref, day, run, rows))
     return files
 
 

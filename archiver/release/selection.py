@@ -3,19 +3,14 @@ last day) of the items it selects and of their ancestors, read from the items fi
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from archiver.config import Account, AccountsFile
-from archiver.documents.model import ItemsFile, Row
+from archiver.documents.model import Row, read_items_files
 from archiver.documents.render import account_of_item
 from archiver.errors import ReleaseError
-from archiver.runs import items_prefix
-from archiver.search import SEARCH_COLUMNS, SearchQuery, search
+from archiver.search import SearchQuery, search
 from archiver.storage import Bucket
 
 LAST_DAY = "9999-12-31"
@@ -69,7 +64,7 @@ def select(bucket: Bucket, accounts: AccountsFile, scope: SearchQuery) -> Select
 def _select_account(
     bucket: Bucket, account: Account, items: set[str], threads: set[str], until: str, selection: Selection
 ) -> None:
-    files = read_thread_files(bucket, account, until, threads)
+    files = read_items_files(bucket, account.platform, account.name, until, threads)
     rows = [row for file in files for row in file.rows]
     parents = {row["item_key"]: row.get("parent_key") for row in rows}
     keep: set[str] = set()
@@ -85,27 +80,6 @@ def _select_account(
         if row["item_key"] in keep:
             selection.threads.setdefault(row["thread_key"], []).append(row)
             selection.accounts[row["thread_key"]] = account
-
-
-def read_thread_files(
-    bucket: Bucket, account: Account, until: str, threads: Iterable[str]
-) -> list[ItemsFile]:
-    """Return the account's items files up to and including day ``until``, each with only the
-    rows of ``threads`` (every column but ``source_json``), with the version id and sha256 read."""
-    wanted = sorted(set(threads))
-    files = []
-    for entry in bucket.list(items_prefix(account.platform, account.name)):
-        day = entry.key.split("/date=", 1)[1][:10]
-        if day > until or not entry.key.endswith(".parquet"):
-            continue
-        stored, data = bucket.read_current(entry.key)
-        table = pq.read_table(
-            io.BytesIO(data), columns=list(SEARCH_COLUMNS), filters=[("thread_key", "in", wanted)]
-        )
-        rows = table.to_pylist()
-        if rows:
-            files.append(ItemsFile(stored, day, entry.key.rsplit("/", 1)[-1].removesuffix(".parquet"), rows))
-    return files
 
 
 def describe_scope(scope: SearchQuery) -> str:
