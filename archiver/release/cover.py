@@ -35,6 +35,7 @@ from archiver.documents.pdfa import DocumentMeta, EmbeddedFile, finish, require_
 from archiver.documents.text import inline
 from archiver.errors import ConfigError, ReleaseError
 from archiver.release.grounds import Ground
+from archiver.release.store import release_key_prefix
 from archiver.templating import TEMPLATES
 
 FORMAT = "social-archive-release-cover/1"
@@ -108,8 +109,6 @@ def cover_file_name(lang: str) -> str:
 
 def cover_identifier(reference: str) -> str:
     """Return the letter's identifier, ``release/{safe ref}/cover`` (safe ref as in the bucket keys)."""
-    from archiver.release.store import release_key_prefix
-
     safe = release_key_prefix(reference).removeprefix("releases/").strip("/")
     return f"release/{safe}/cover"
 
